@@ -1,0 +1,148 @@
+// Wires the pieces for one running server: store → publisher → policy → listeners, plus the
+// chosen source, metrics and the ops endpoint. The CLI and the end-to-end tests both start the
+// server through startApp, so tests exercise exactly what production runs.
+
+import { readFileSync } from "node:fs";
+import type { Config } from "./config.js";
+import { Metrics } from "./observe/metrics.js";
+import { startOpsServer } from "./observe/http.js";
+import type { Logger } from "./observe/log.js";
+import { AnswerCache } from "./server/cache.js";
+import { createQueryHandler } from "./server/handler.js";
+import { listenDns, type DnsListener } from "./server/listen.js";
+import { QueryPolicy } from "./server/policy.js";
+import { startFileSource } from "./source/file.js";
+import { loadKubeConfig, startKubeSource } from "./source/kube.js";
+import { ObjectStore } from "./source/store.js";
+import { SnapshotPublisher } from "./zone/publisher.js";
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  }
+).version;
+
+export interface App {
+  readonly dns: DnsListener;
+  readonly httpPort: number | undefined;
+  readonly store: ObjectStore;
+  readonly publisher: SnapshotPublisher;
+  readonly metrics: Metrics;
+  /** /ready → 503 from now on (lame duck), answers continue. */
+  beginShutdown(): void;
+  /** Close listeners and sources. */
+  stop(): Promise<void>;
+}
+
+export class SourceStartError extends Error {}
+
+export async function startApp(config: Config, log: Logger): Promise<App> {
+  const metrics = new Metrics({ version: VERSION, collectDefault: true });
+  const store = new ObjectStore();
+  const publisher = new SnapshotPublisher(store, {
+    zone: { zone: config.zone, ttl: config.ttl, nsAddresses: config.nsAddresses },
+    clusterId: config.clusterId,
+    onBuilt: (snapshot, seconds) => {
+      metrics.snapshotBuilt(seconds, snapshot.nodes.size, snapshot.generation);
+      log.debug({ generation: snapshot.generation, names: snapshot.nodes.size, seconds }, "snapshot built");
+    },
+    onBuildError: (error) => log.error({ err: error }, "snapshot build failed; still serving the previous one"),
+    onReject: (source, problem) => {
+      metrics.rejected(problem.kind, problem.objectSkipped ? "object" : "part");
+      log.warn({ source, ...problem }, "skipped malformed object data");
+    },
+    onSynced: (source) => log.info({ source }, "source synced"),
+  });
+  let shuttingDown = false;
+
+  const cache = new AnswerCache({ maxBytes: config.cacheBytes, hooks: metrics.cache });
+  const policy = new QueryPolicy(
+    { zone: config.zone, maxUdpPayload: config.maxUdpPayload, serverId: config.serverId },
+    publisher,
+    cache,
+  );
+  const handler = createQueryHandler(policy, metrics, (error) =>
+    log.error({ err: error }, "internal error answering a query"),
+  );
+
+  // Listeners first: until the sources sync, queries get SERVFAIL rather than silence.
+  const dns = await listenDns(
+    {
+      host: config.listen.host,
+      port: config.listen.port,
+      tcp: {
+        idleTimeoutMs: config.tcpIdleTimeoutSeconds * 1000,
+        maxConnections: config.tcpMaxConnections,
+      },
+      onError: (error) => log.warn({ err: error }, "DNS socket error"),
+    },
+    handler,
+  );
+  const readiness = (): { ready: boolean; reason: string } => {
+    if (shuttingDown) return { ready: false, reason: "shutting down" };
+    if (publisher.current === undefined) {
+      return { ready: false, reason: `waiting for sources: ${store.unsyncedSources().join(", ") || "starting"}` };
+    }
+    return { ready: true, reason: "ready" };
+  };
+  const ops =
+    config.http === undefined
+      ? undefined
+      : await startOpsServer({ host: config.http.host, port: config.http.port, metrics, readiness, log });
+
+  let stopSource: () => Promise<void> | void;
+  try {
+    if (config.source.kind === "file") {
+      const source = await startFileSource({ path: config.source.path, sink: store.sink("file"), log });
+      stopSource = () => source.close();
+    } else {
+      const source = await startKubeSource({
+        kubeConfig: loadKubeConfig(config.kubeconfig),
+        store,
+        log,
+        watchIdleTimeoutMs: config.watchIdleTimeoutSeconds * 1000,
+        hooks: {
+          onEvent: (resource, type) => metrics.kube.event(resource, type),
+          onRelist: (resource) => metrics.kube.relist(resource),
+          onWatchRestart: (resource, reason) => metrics.kube.watchRestart(resource, reason),
+          onWatchError: (resource) => metrics.kube.watchError(resource),
+          onSynced: (resource, at) => metrics.kube.synced(resource, at),
+          onHandlerError: (resource) => metrics.kube.handlerError(resource),
+          onObjects: (resource, count) => metrics.kube.setObjects(resource, count),
+        },
+      });
+      stopSource = () => source.stop();
+    }
+  } catch (error) {
+    await Promise.all([dns.close(), ops?.close()]);
+    publisher.close();
+    throw new SourceStartError((error as Error).message);
+  }
+
+  log.info(
+    {
+      version: VERSION,
+      dns: `${dns.host}:${dns.port}`,
+      http: ops ? `${ops.address.host}:${ops.address.port}` : "off",
+      source: config.source.kind === "file" ? `file:${config.source.path}` : "kube",
+      zone: config.zone,
+    },
+    "clusterset-dns started",
+  );
+
+  return {
+    dns,
+    httpPort: ops?.address.port,
+    store,
+    publisher,
+    metrics,
+    beginShutdown: () => {
+      shuttingDown = true;
+      metrics.setReady(false);
+    },
+    stop: async () => {
+      publisher.close();
+      await Promise.all([dns.close(), ops?.close(), stopSource()]);
+    },
+  };
+}

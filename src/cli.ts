@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Command line entry: flags → config → startApp; SIGTERM/SIGINT → lame duck → exit 0.
+
+import { ConfigError, helpText, parseCli, type CliAction } from "./config.js";
+import { SourceStartError, startApp, VERSION } from "./app.js";
+import { createLogger } from "./observe/log.js";
+
+function fail(message: string): never {
+  process.stderr.write(`clusterset-dns: ${message}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let action: CliAction;
+  try {
+    action = parseCli(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  if (action.action === "help") {
+    process.stdout.write(`${helpText(VERSION)}\n`);
+    return;
+  }
+  if (action.action === "version") {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  const { config } = action;
+  const log = createLogger(config.logLevel);
+  let app;
+  try {
+    app = await startApp(config, log);
+  } catch (error) {
+    if (error instanceof SourceStartError) fail(`--source: ${error.message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+      fail(`--listen/--http: cannot bind: ${(error as Error).message}`);
+    }
+    throw error;
+  }
+  const running = app;
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      log.warn({ signal }, "second signal, exiting now");
+      process.exit(0);
+    }
+    stopping = true;
+    running.beginShutdown();
+    log.info({ signal, lameduckSeconds: config.lameduckSeconds }, "shutting down");
+    setTimeout(() => {
+      running.stop().then(
+        () => {
+          log.info({}, "stopped");
+          process.exit(0);
+        },
+        (error: unknown) => {
+          log.error({ err: error }, "error while stopping");
+          process.exit(0);
+        },
+      );
+    }, config.lameduckSeconds * 1000);
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`clusterset-dns: fatal: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

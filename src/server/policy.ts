@@ -1,0 +1,192 @@
+// Query → reply policy of an authoritative server (spec §3–§4): what is dropped, refused,
+// malformed or not implemented, how big a reply may be, and the authoritative answer for the
+// rest. Synchronous and transport-agnostic: udp.ts and tcp.ts only frame bytes.
+
+import { parseQuery } from "../wire/decode.js";
+import { encodeReply, type ReplyMessage } from "../wire/encode.js";
+import { Rcode, RRClass, RRType, type Edns, type ResourceRecord } from "../wire/types.js";
+import { inZone, lookup } from "../zone/lookup.js";
+import type { Snapshot } from "../zone/snapshot.js";
+import { AnswerCache } from "./cache.js";
+
+export type Transport = "udp" | "tcp";
+
+export interface PolicyOptions {
+  /** Served zone, lower case, no trailing dot. */
+  zone: string;
+  /** Largest UDP reply we send even to clients advertising more (RFC 9715's 1232 by default). */
+  maxUdpPayload: number;
+  /** Answers CH TXT id.server / hostname.bind with this text when set. */
+  serverId?: string | undefined;
+}
+
+export interface SnapshotSource {
+  /** Undefined until every source synced once: every in-zone query is SERVFAIL until then. */
+  readonly current: Snapshot | undefined;
+}
+
+/** What happened to one packet: the reply bytes (undefined = dropped) and what to count. */
+export interface Outcome {
+  reply: Uint8Array | undefined;
+  /** Full rcode of the reply, -1 when dropped. */
+  rcode: number;
+  /** QTYPE, 0 when no question could be read. */
+  qtype: number;
+  dropReason?: "short" | "response";
+}
+
+const NO_RECORDS: readonly ResourceRecord[] = Object.freeze([]);
+const TCP_MAX = 65535;
+const PLAIN_UDP_MAX = 512;
+const EDNS_DO = 1;
+
+const CHAOS_ID_NAMES = new Set(["id.server", "hostname.bind"]);
+
+export class QueryPolicy {
+  constructor(
+    private readonly options: PolicyOptions,
+    private readonly snapshots: SnapshotSource,
+    private readonly cache: AnswerCache,
+  ) {}
+
+  respond(packet: Uint8Array, transport: Transport): Outcome {
+    const parsed = parseQuery(packet);
+    switch (parsed.kind) {
+      case "drop":
+        return { reply: undefined, rcode: -1, qtype: 0, dropReason: parsed.reason };
+      case "notimp":
+        // Every flag but QR clear, no question, no records (spec §4).
+        return this.bare(
+          {
+            id: parsed.header.id,
+            opcode: parsed.header.opcode,
+            aa: false,
+            rd: false,
+            cd: false,
+            rcode: Rcode.NOTIMP,
+            question: undefined,
+          },
+          0,
+        );
+      case "formerr":
+        return this.bare(
+          {
+            id: parsed.header.id,
+            opcode: parsed.header.opcode,
+            aa: false,
+            rd: parsed.header.rd,
+            cd: false,
+            rcode: Rcode.FORMERR,
+            question: parsed.question && { bytes: parsed.question, nameLower: "" },
+          },
+          0,
+        );
+      case "query":
+        break;
+    }
+
+    const { header, question, questionBytes, edns } = parsed;
+    const reply: Omit<ReplyMessage, "rcode" | "aa" | "maxSize"> = {
+      id: header.id,
+      opcode: header.opcode,
+      rd: header.rd,
+      cd: header.cd,
+      question: { bytes: questionBytes, nameLower: question.nameLower },
+      answer: NO_RECORDS,
+      authority: NO_RECORDS,
+      additional: NO_RECORDS,
+      edns: edns && { udpPayloadSize: this.options.maxUdpPayload, dnssecOk: edns.dnssecOk, options: [] },
+    };
+    const budget = this.budget(transport, edns);
+    const qtype = question.type;
+
+    if (edns !== undefined && edns.version > 0) {
+      return this.encoded({ ...reply, aa: false, rcode: Rcode.BADVERS, maxSize: budget }, qtype);
+    }
+    if (question.class !== RRClass.IN) {
+      return this.encoded(this.chaos(reply, question.class, qtype, question.nameLower, budget), qtype);
+    }
+    if (!inZone(question.nameLower, this.options.zone) || qtype === RRType.AXFR || qtype === RRType.IXFR) {
+      return this.encoded({ ...reply, aa: false, rcode: Rcode.REFUSED, maxSize: budget }, qtype);
+    }
+    const snapshot = this.snapshots.current;
+    if (snapshot === undefined) {
+      return this.encoded({ ...reply, aa: false, rcode: Rcode.SERVFAIL, maxSize: budget }, qtype);
+    }
+
+    const key = AnswerCache.key(
+      snapshot.generation,
+      question.nameLower,
+      qtype,
+      question.class,
+      budget,
+      edns === undefined ? 0 : 2 | (edns.dnssecOk ? EDNS_DO : 0),
+    );
+    const cached = this.cache.get(key, header.id, header.rd, header.cd, questionBytes);
+    if (cached !== undefined) return { reply: cached, rcode: cached[3]! & 0x0f, qtype };
+
+    const result = lookup(snapshot, question.nameLower, qtype);
+    const bytes = encodeReply({
+      ...reply,
+      aa: true,
+      rcode: result.rcode,
+      answer: result.answer,
+      authority: result.authority,
+      additional: result.additional,
+      maxSize: budget,
+    });
+    this.cache.set(key, bytes);
+    return { reply: bytes, rcode: result.rcode, qtype };
+  }
+
+  /** UDP payload limit = min(max(advertised, 512), server max); 512 without EDNS; TCP 65535. */
+  private budget(transport: Transport, edns: Edns | undefined): number {
+    if (transport === "tcp") return TCP_MAX;
+    if (edns === undefined) return PLAIN_UDP_MAX;
+    return Math.min(Math.max(edns.udpPayloadSize, PLAIN_UDP_MAX), this.options.maxUdpPayload);
+  }
+
+  private chaos(
+    reply: Omit<ReplyMessage, "rcode" | "aa" | "maxSize">,
+    qclass: number,
+    qtype: number,
+    nameLower: string,
+    budget: number,
+  ): ReplyMessage {
+    const serverId = this.options.serverId;
+    const answerable =
+      serverId !== undefined &&
+      qclass === RRClass.CH &&
+      (qtype === RRType.TXT || qtype === RRType.ANY) &&
+      CHAOS_ID_NAMES.has(nameLower);
+    if (!answerable) return { ...reply, aa: false, rcode: Rcode.REFUSED, maxSize: budget };
+    const record: ResourceRecord = {
+      name: nameLower,
+      ttl: 0,
+      class: RRClass.CH,
+      data: { type: RRType.TXT, strings: [serverId] },
+    };
+    return { ...reply, aa: true, rcode: Rcode.NOERROR, answer: [record], maxSize: budget };
+  }
+
+  private bare(
+    reply: Pick<ReplyMessage, "id" | "opcode" | "aa" | "rd" | "cd" | "rcode" | "question">,
+    qtype: number,
+  ): Outcome {
+    return this.encoded(
+      {
+        ...reply,
+        answer: NO_RECORDS,
+        authority: NO_RECORDS,
+        additional: NO_RECORDS,
+        edns: undefined,
+        maxSize: PLAIN_UDP_MAX,
+      },
+      qtype,
+    );
+  }
+
+  private encoded(message: ReplyMessage, qtype: number): Outcome {
+    return { reply: encodeReply(message), rcode: message.rcode, qtype };
+  }
+}
