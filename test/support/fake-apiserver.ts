@@ -133,7 +133,11 @@ export function parseLabelSelector(text: string): LabelRequirement[] {
     const ne = term.indexOf("!=");
     const eq = term.indexOf("=");
     if (ne > 0) {
-      out.push({ op: "notEquals", key: term.slice(0, ne).trim(), value: term.slice(ne + 2).trim() });
+      out.push({
+        op: "notEquals",
+        key: term.slice(0, ne).trim(),
+        value: term.slice(ne + 2).trim(),
+      });
     } else if (eq > 0) {
       const value = term.slice(term[eq + 1] === "=" ? eq + 2 : eq + 1).trim();
       out.push({ op: "equals", key: term.slice(0, eq).trim(), value });
@@ -178,7 +182,15 @@ function storeKey(namespace: string, name: string): string {
 }
 
 function statusBody(code: number, reason: string, message: string): Record<string, unknown> {
-  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason,
+    code,
+  };
 }
 
 const REASONS: Record<number, string> = {
@@ -191,9 +203,13 @@ const REASONS: Record<number, string> = {
   503: "ServiceUnavailable",
 };
 
-export async function startFakeApiServer(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
+export async function startFakeApiServer(
+  options: FakeApiServerOptions = {},
+): Promise<FakeApiServer> {
   const historySize = options.historySize ?? 1000;
-  const objects = new Map<FakeKind, Map<string, RawObject>>(RESOURCES.map((r) => [r.kind, new Map()]));
+  const objects = new Map<FakeKind, Map<string, RawObject>>(
+    RESOURCES.map((r) => [r.kind, new Map()]),
+  );
   const history: HistoryEvent[] = [];
   /** Watches may not resume from a version below this (compaction / expiry). */
   let oldestResumableRv = 1;
@@ -237,7 +253,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   }
 
   /** An object as served in `version`, without mutating the stored copy. */
-  function asServed(resource: ResourceDef, version: string, object: RawObject, withType: boolean): RawObject {
+  function asServed(
+    resource: ResourceDef,
+    version: string,
+    object: RawObject,
+    withType: boolean,
+  ): RawObject {
     const copy = structuredClone(object);
     if (withType) {
       copy.apiVersion = `${resource.group}/${version}`;
@@ -264,15 +285,18 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   function deliver(watch: OpenWatch, event: HistoryEvent): void {
     if (event.kind !== watch.kind) return;
     const resource = def(event.kind);
-    if (watch.namespace !== undefined && metaString(event.object, "namespace") !== watch.namespace) return;
+    if (watch.namespace !== undefined && metaString(event.object, "namespace") !== watch.namespace)
+      return;
     const nowMatches = matchesSelector(event.object, watch.selector);
-    const wasMatching = event.previous !== undefined && matchesSelector(event.previous, watch.selector);
+    const wasMatching =
+      event.previous !== undefined && matchesSelector(event.previous, watch.selector);
     let type: string | undefined;
     if (event.type === "DELETED") type = nowMatches ? "DELETED" : undefined;
     else if (event.type === "ADDED") type = nowMatches ? "ADDED" : undefined;
     else if (nowMatches) type = wasMatching ? "MODIFIED" : "ADDED";
     else type = wasMatching ? "DELETED" : undefined;
-    if (type !== undefined) writeEvent(watch, type, asServed(resource, watch.version, event.object, true));
+    if (type !== undefined)
+      writeEvent(watch, type, asServed(resource, watch.version, event.object, true));
   }
 
   function record(event: HistoryEvent): void {
@@ -303,7 +327,13 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       uid: previous === undefined ? `uid-${rv}` : metaString(previous, "uid"),
     };
     map.set(key, stored);
-    record({ rv, kind, type: previous === undefined ? "ADDED" : "MODIFIED", object: stored, previous });
+    record({
+      rv,
+      kind,
+      type: previous === undefined ? "ADDED" : "MODIFIED",
+      object: stored,
+      previous,
+    });
     return String(rv);
   }
 
@@ -335,7 +365,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
   function sendJson(res: ServerResponse, status: number, body: unknown): void {
     const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+    res.writeHead(status, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(text),
+    });
     res.end(text);
   }
 
@@ -358,14 +391,18 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       return;
     }
     const group = groups.find((g) => g.group === segments[1]);
-    if (group === undefined) return sendStatus(res, 404, "the server could not find the requested resource");
+    if (group === undefined)
+      return sendStatus(res, 404, "the server could not find the requested resource");
     if (segments.length === 2) {
       sendJson(res, 200, {
         kind: "APIGroup",
         apiVersion: "v1",
         name: group.group,
         versions: group.versions.map((v) => ({ groupVersion: `${group.group}/${v}`, version: v })),
-        preferredVersion: { groupVersion: `${group.group}/${group.versions[0]}`, version: group.versions[0] },
+        preferredVersion: {
+          groupVersion: `${group.group}/${group.versions[0]}`,
+          version: group.versions[0],
+        },
       });
       return;
     }
@@ -390,7 +427,9 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   /** Resolve /apis/<group>/<version>[/watch][/namespaces/<ns>]/<plural> to what it names. */
   function resolveResourcePath(
     segments: string[],
-  ): { resource: ResourceDef; version: string; namespace: string | undefined; watchPath: boolean } | undefined {
+  ):
+    | { resource: ResourceDef; version: string; namespace: string | undefined; watchPath: boolean }
+    | undefined {
     const [, group, version, ...rest] = segments;
     let watchPath = false;
     if (rest[0] === "watch") {
@@ -404,7 +443,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     }
     if (rest.length !== 1) return undefined;
     const resource = RESOURCES.find((r) => r.group === group && r.plural === rest[0]);
-    if (resource === undefined || version === undefined || !servedVersions(resource).includes(version)) {
+    if (
+      resource === undefined ||
+      version === undefined ||
+      !servedVersions(resource).includes(version)
+    ) {
       return undefined;
     }
     if (namespace !== undefined && !resource.namespaced) return undefined;
@@ -493,7 +536,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     if (from !== undefined && from !== "" && from !== "0") {
       const fromRv = Number(from);
       if (!Number.isInteger(fromRv) || fromRv < oldestResumableRv || fromRv > rv) {
-        writeEvent(open, "ERROR", statusBody(410, "Expired", `too old resource version: ${from} (${rv})`));
+        writeEvent(
+          open,
+          "ERROR",
+          statusBody(410, "Expired", `too old resource version: ${from} (${rv})`),
+        );
         res.end();
         return;
       }
@@ -530,7 +577,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     if (segments[0] !== "apis") return sendStatus(res, 404, "not found");
     if (segments.length <= 3) return discovery(res, segments);
     const target = resolveResourcePath(segments);
-    if (target === undefined) return sendStatus(res, 404, "the server could not find the requested resource");
+    if (target === undefined)
+      return sendStatus(res, 404, "the server could not find the requested resource");
     if (target.watchPath || query.watch === "true" || query.watch === "1") {
       return watch(req, res, target.resource, target.version, target.namespace, query);
     }
