@@ -7,9 +7,21 @@ import {
   type FakeApiServer,
 } from "../../support/fake-apiserver.js";
 
+/** The parts of API JSON these tests read (a loose view of Status, lists, objects, discovery). */
+interface ApiJson {
+  kind?: string;
+  apiVersion?: string;
+  code?: number;
+  metadata: { name?: string; resourceVersion?: string; continue?: string };
+  items: ApiJson[];
+  versions: { version: string }[];
+  resources: { name: string }[];
+  groups: { name: string }[];
+}
+
 interface WatchEvent {
   type: string;
-  object: any;
+  object: ApiJson;
 }
 
 /** An open watch stream collecting its NDJSON events. */
@@ -40,7 +52,7 @@ function openWatch(server: FakeApiServer, pathAndQuery: string): Promise<WatchSt
         while (newline >= 0) {
           const line = buffer.slice(0, newline);
           buffer = buffer.slice(newline + 1);
-          if (line.trim() !== "") events.push(JSON.parse(line));
+          if (line.trim() !== "") events.push(JSON.parse(line) as WatchEvent);
           newline = buffer.indexOf("\n");
         }
         for (const waiter of waiters.splice(0)) waiter();
@@ -70,9 +82,9 @@ function openWatch(server: FakeApiServer, pathAndQuery: string): Promise<WatchSt
 async function getJson(
   server: FakeApiServer,
   pathAndQuery: string,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: ApiJson }> {
   const response = await fetch(`${server.url}${pathAndQuery}`);
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as ApiJson };
 }
 
 function slice(name: string, labels: Record<string, string>): Record<string, unknown> {
@@ -104,26 +116,28 @@ describe("fake apiserver", () => {
   }
 
   it("writes a kubeconfig pointing at itself", () => {
-    const config = JSON.parse(readFileSync(server.kubeconfigPath, "utf8"));
-    assert.equal(config.clusters[0].cluster.server, `http://127.0.0.1:${server.port}`);
-    assert.equal(config.clusters[0].cluster["insecure-skip-tls-verify"], true);
+    const config = JSON.parse(readFileSync(server.kubeconfigPath, "utf8")) as {
+      clusters: { cluster: { server: string; "insecure-skip-tls-verify": boolean } }[];
+    };
+    assert.equal(config.clusters[0]?.cluster.server, `http://127.0.0.1:${server.port}`);
+    assert.equal(config.clusters[0]?.cluster["insecure-skip-tls-verify"], true);
   });
 
   it("serves discovery for the three groups, and only v1alpha1 when told", async () => {
     const group = await getJson(server, "/apis/multicluster.x-k8s.io");
     assert.deepEqual(
-      group.body.versions.map((v: any) => v.version),
+      group.body.versions.map((v) => v.version),
       ["v1beta1", "v1alpha1"],
     );
     const resources = await getJson(server, "/apis/about.k8s.io/v1beta1");
     assert.deepEqual(
-      resources.body.resources.map((r: any) => r.name),
+      resources.body.resources.map((r) => r.name),
       ["clusterproperties"],
     );
     server.faults.serveOnlyV1alpha1(true);
     const only = await getJson(server, "/apis/multicluster.x-k8s.io");
     assert.deepEqual(
-      only.body.versions.map((v: any) => v.version),
+      only.body.versions.map((v) => v.version),
       ["v1alpha1"],
     );
     assert.equal(
@@ -134,7 +148,7 @@ describe("fake apiserver", () => {
     assert.equal((await getJson(server, "/apis/about.k8s.io/v1beta1")).status, 404);
     const all = await getJson(server, "/apis");
     assert.deepEqual(
-      all.body.groups.map((g: any) => g.name),
+      all.body.groups.map((g) => g.name),
       ["multicluster.x-k8s.io", "discovery.k8s.io"],
     );
   });
@@ -147,11 +161,11 @@ describe("fake apiserver", () => {
     const all = await getJson(server, "/apis/discovery.k8s.io/v1/endpointslices");
     assert.equal(all.body.metadata.resourceVersion, rv3);
     assert.deepEqual(
-      all.body.items.map((i: any) => i.metadata.name),
+      all.body.items.map((i) => i.metadata.name),
       ["a", "b", "c"],
     );
     assert.equal(
-      all.body.items[0].kind,
+      all.body.items[0]?.kind,
       undefined,
       "list items carry no kind, like the real apiserver",
     );
@@ -160,7 +174,7 @@ describe("fake apiserver", () => {
       "/apis/discovery.k8s.io/v1/endpointslices?labelSelector=multicluster.kubernetes.io/service-name",
     );
     assert.deepEqual(
-      selected.body.items.map((i: any) => i.metadata.name),
+      selected.body.items.map((i) => i.metadata.name),
       ["a", "c"],
     );
     const equality = await getJson(
@@ -168,7 +182,7 @@ describe("fake apiserver", () => {
       "/apis/discovery.k8s.io/v1/endpointslices?labelSelector=extra%3Dx",
     );
     assert.deepEqual(
-      equality.body.items.map((i: any) => i.metadata.name),
+      equality.body.items.map((i) => i.metadata.name),
       ["c"],
     );
     const page1 = await getJson(server, "/apis/discovery.k8s.io/v1/endpointslices?limit=2");
@@ -180,7 +194,7 @@ describe("fake apiserver", () => {
       `/apis/discovery.k8s.io/v1/endpointslices?limit=2&continue=${token}`,
     );
     assert.deepEqual(
-      page2.body.items.map((i: any) => i.metadata.name),
+      page2.body.items.map((i) => i.metadata.name),
       ["c"],
     );
     assert.equal(page2.body.metadata.continue, undefined);
