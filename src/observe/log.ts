@@ -138,16 +138,19 @@ export class RateLimitedLog {
   }
 }
 
+export interface RateLimitedLogger {
+  /** Returns whether a line was written. */
+  log: (key: string, fields: Record<string, unknown>, msg: string) => boolean;
+  flush: () => void;
+  limiter: RateLimitedLog;
+}
+
 /** `RateLimitedLog` with a simpler call shape for a single level. */
 export function rateLimited(
   logger: Logger,
   options: RateLimitOptions,
   level: LogMethodLevel = "warn",
-): {
-  log(key: string, fields: Record<string, unknown>, msg: string): boolean;
-  flush(): void;
-  limiter: RateLimitedLog;
-} {
+): RateLimitedLogger {
   const limiter = new RateLimitedLog(logger, options);
   return {
     log: (key, fields, msg) => limiter.log(level, key, fields, msg),

@@ -124,7 +124,18 @@ abstract class CellFamily<Cell> {
     const key = labelValues.join("\u0000");
     const found = this.cells.get(key);
     if (found !== undefined) return found.cell;
-    if (this.cells.size >= this.maxCells) return this.cell(this.labelNames.map(() => "other"));
+    if (this.cells.size >= this.maxCells) return this.overflowCell();
+    return this.addCell(key, labelValues);
+  }
+
+  /** The shared cell (every label "other") for combinations past the cap; one beyond `maxCells`. */
+  private overflowCell(): Cell {
+    const values = this.labelNames.map(() => "other");
+    const key = values.join("\u0000");
+    return this.cells.get(key)?.cell ?? this.addCell(key, values);
+  }
+
+  private addCell(key: string, labelValues: readonly string[]): Cell {
     const labels: Labels = {};
     this.labelNames.forEach(
       (labelName, i) => (labels[labelName] = boundedLabelValue(labelValues[i] ?? "")),
