@@ -152,7 +152,10 @@ describe("wire/decode parseQuery", () => {
 
   it("rejects a compression pointer loop", () => {
     // Name at 12: label "a", then a pointer to 12 again.
-    const reason = expectFormerr(parse([...header(), 1, 0x61, 0xc0, 12, ...TYPE_A, ...CLASS_IN]), false);
+    const reason = expectFormerr(
+      parse([...header(), 1, 0x61, 0xc0, 12, ...TYPE_A, ...CLASS_IN]),
+      false,
+    );
     assert.match(reason, /.+/);
     // A pointer that points at itself.
     expectFormerr(parse([...header(), 0xc0, 12, ...TYPE_A, ...CLASS_IN]), false);
@@ -223,18 +226,27 @@ describe("wire/decode parseQuery", () => {
     assert.equal(parse([...header(), ...name(ok), ...TYPE_A, ...CLASS_IN]).kind, "query");
     const long = [63, 63, 63, 62].map((n) => "x".repeat(n)).join(".");
     assert.equal(name(long).length, 256);
-    const reason = expectFormerr(parse([...header(), ...name(long), ...TYPE_A, ...CLASS_IN]), false);
+    const reason = expectFormerr(
+      parse([...header(), ...name(long), ...TYPE_A, ...CLASS_IN]),
+      false,
+    );
     assert.match(reason, /255/);
   });
 
   it("rejects a name made too long through a pointer", () => {
-    // 200 bytes of labels before a pointer to a 60-byte name elsewhere.
-    const head = [...name("y".repeat(63) + "." + "y".repeat(63) + "." + "y".repeat(63))].slice(0, -1);
+    // 192 bytes of labels, then a pointer to a 64-byte name elsewhere: 256 bytes in all.
+    const head = [...name("y".repeat(63) + "." + "y".repeat(63) + "." + "y".repeat(63))].slice(
+      0,
+      -1,
+    );
     const bytes = [...header(), ...head, 0xc0, 0, ...TYPE_A, ...CLASS_IN];
     const target = bytes.length;
     bytes[12 + head.length + 1] = target;
-    bytes.push(...name("z".repeat(59)));
+    bytes.push(...name("z".repeat(62)));
     expectFormerr(parse(bytes), false);
+    // One byte shorter fits.
+    bytes.splice(target, 64, ...name("z".repeat(61)));
+    assert.equal(parse(bytes).kind, "query");
   });
 
   it("rejects truncated names, types and classes", () => {
@@ -323,7 +335,10 @@ describe("wire/decode parseQuery", () => {
 
   it("is FORMERR with the question for two OPT records", () => {
     const q = [...name("a"), ...TYPE_A, ...CLASS_IN];
-    const reason = expectFormerr(parse([...header({ ar: 2 }), ...q, ...opt(1232), ...opt(512)]), true);
+    const reason = expectFormerr(
+      parse([...header({ ar: 2 }), ...q, ...opt(1232), ...opt(512)]),
+      true,
+    );
     assert.match(reason, /OPT/);
   });
 
@@ -339,7 +354,10 @@ describe("wire/decode parseQuery", () => {
     // Option header cut short (3 bytes).
     expectFormerr(parse([...header({ ar: 1 }), ...q, ...opt(1232, 0, 0, [0, 10, 0])]), true);
     // Option length promising more than the rdata holds.
-    expectFormerr(parse([...header({ ar: 1 }), ...q, ...opt(1232, 0, 0, [0, 10, 0, 8, 1, 2])]), true);
+    expectFormerr(
+      parse([...header({ ar: 1 }), ...q, ...opt(1232, 0, 0, [0, 10, 0, 8, 1, 2])]),
+      true,
+    );
   });
 
   it("is FORMERR with the question when the OPT rdata runs past the packet", () => {
