@@ -37,12 +37,17 @@ export interface FakeApiFaults {
   http410OnNextWatch(n: number): void;
   /** Destroy every open TCP connection (watches and lists in flight die mid-stream). */
   dropConnections(): void;
-  /** The next `n` watch requests get 200 headers and then nothing, ever (until the client gives up). */
-  stallNextWatch(n: number): void;
+  /**
+   * The next `n` watch requests (only those whose path contains `pathContains`, when given) get
+   * 200 headers and then nothing, ever (until the client gives up).
+   */
+  stallNextWatch(n: number, pathContains?: string): void;
   /** Serve multicluster.x-k8s.io only in v1alpha1 (true) or in v1beta1 and v1alpha1 (false, the default). */
   serveOnlyV1alpha1(only: boolean): void;
   /** Serve or stop serving the about.k8s.io ClusterProperty API (its CRD installed or not). */
   serveClusterProperties(served: boolean): void;
+  /** Serve or stop serving the multicluster.x-k8s.io ServiceImport API (its CRD installed or not). */
+  serveServiceImports(served: boolean): void;
 }
 
 export interface FakeApiServer {
@@ -224,8 +229,10 @@ export async function startFakeApiServer(
   let failStatus = 500;
   let gone410Count = 0;
   let stallCount = 0;
+  let stallPathContains = "";
   let onlyV1alpha1 = false;
   let clusterPropertiesServed = options.clusterProperties ?? true;
+  let serviceImportsServed = true;
   const stalled = new Set<ServerResponse>();
 
   const dir = mkdtempSync(join(tmpdir(), "fake-apiserver-"));
@@ -239,6 +246,7 @@ export async function startFakeApiServer(
 
   function servedVersions(resource: ResourceDef): string[] {
     if (resource.kind === "ClusterProperty" && !clusterPropertiesServed) return [];
+    if (resource.kind === "ServiceImport" && !serviceImportsServed) return [];
     if (resource.kind === "ServiceImport" && onlyV1alpha1) return ["v1alpha1"];
     return [...resource.versions];
   }
@@ -516,7 +524,7 @@ export async function startFakeApiServer(
     }
     res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
     res.flushHeaders();
-    if (stallCount > 0) {
+    if (stallCount > 0 && (req.url ?? "").includes(stallPathContains)) {
       stallCount -= 1;
       stalled.add(res);
       res.on("close", () => stalled.delete(res));
@@ -632,14 +640,18 @@ export async function startFakeApiServer(
       }
       for (const socket of sockets) socket.destroy();
     },
-    stallNextWatch(n) {
+    stallNextWatch(n, pathContains = "") {
       stallCount = n;
+      stallPathContains = pathContains;
     },
     serveOnlyV1alpha1(only) {
       onlyV1alpha1 = only;
     },
     serveClusterProperties(served) {
       clusterPropertiesServed = served;
+    },
+    serveServiceImports(served) {
+      serviceImportsServed = served;
     },
   };
 
