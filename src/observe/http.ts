@@ -132,7 +132,7 @@ function readyReply(readiness: () => Readiness): HttpReply {
   }
   return state.ready
     ? { status: 200, contentType: TEXT, body: "ready\n" }
-    : { status: 503, contentType: TEXT, body: `${state.reason}\n` };
+    : { status: 503, contentType: TEXT, body: `${state.reason || "not ready"}\n` };
 }
 
 function parseUrl(raw: string | undefined): URL | undefined {

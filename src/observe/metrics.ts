@@ -204,6 +204,9 @@ export class HistogramCell {
   }
 
   observe(value: number): void {
+    // Everything we measure is a size or a duration; a NaN or negative input (a clock step)
+    // would otherwise poison the sum for the life of the process.
+    if (!(value >= 0)) value = 0;
     const bounds = this.bounds;
     let i = 0;
     while (i < bounds.length && value > bounds[i]!) i++;

@@ -93,6 +93,11 @@ describe("observe/http", () => {
     assert.equal(reply.status, 200);
     assert.equal(reply.body, "ready\n");
 
+    readiness = { ready: false, reason: "" };
+    reply = await call(server, "/ready");
+    assert.equal(reply.status, 503);
+    assert.equal(reply.body, "not ready\n");
+
     readiness = { ready: false, reason: "shutting down" };
     reply = await call(server, "/ready?verbose=1");
     assert.equal(reply.status, 503);

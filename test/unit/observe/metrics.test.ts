@@ -142,6 +142,18 @@ describe("observe/metrics", () => {
     assert.equal(valueOf(s, `${respSize}_count`, { proto: "tcp" }), 1);
   });
 
+  it("never lets a NaN or negative duration poison a histogram sum", async () => {
+    const metrics = new Metrics({ version: "1", collectDefault: false });
+    metrics.observeQuery("udp", 4, RRType.A, 0, 40, 80, Number.NaN);
+    metrics.observeQuery("udp", 4, RRType.A, 0, 40, 80, -0.5);
+    metrics.observeQuery("udp", 4, RRType.A, 0, 40, 80, 0.001);
+    const s = await scrape(metrics);
+    const dur = "clusterset_dns_dns_request_duration_seconds";
+    assert.equal(valueOf(s, `${dur}_sum`, { type: "A" }), 0.001);
+    assert.equal(valueOf(s, `${dur}_bucket`, { type: "A", le: "0.00025" }), 2);
+    assert.equal(valueOf(s, `${dur}_count`, { type: "A" }), 3);
+  });
+
   it("counts dropped packets by proto and reason", async () => {
     const metrics = new Metrics({ version: "1", collectDefault: false });
     metrics.dropped("udp", "short");
