@@ -1,0 +1,395 @@
+// Kubernetes manifests as text → plain objects, the way `kubectl apply -f` reads them:
+// multi-document YAML, `List` / `<Kind>List` flattened to their items, and JSON as
+// `kubectl get ... -o json` prints it. Validation is not done here (see zone/objects.ts).
+//
+// Large inputs stay cheap: YAML is split at document markers and each document is parsed
+// on its own, and JSON lists are cut into their elements by a small scanner so that each
+// element is JSON.parse'd separately; a 30 MB file never becomes one giant tree.
+
+import { parseDocument } from "yaml";
+import { readBlockYaml } from "./block-yaml.js";
+
+export interface ManifestParse {
+  /** Plain objects (mappings), List items already flattened; not validated. */
+  objects: unknown[];
+  /** One line each, naming the file and where; empty when everything parsed. */
+  errors: string[];
+}
+
+export function parseManifestText(text: string, fileName: string): ManifestParse {
+  const result: ManifestParse = { objects: [], errors: [] };
+  for (const _ of parseSteps(text, fileName, result));
+  return result;
+}
+
+/**
+ * parseManifestText, giving the event loop back every `sliceMs` so that a server reading a
+ * large file keeps answering queries meanwhile.
+ */
+export async function parseManifestTextAsync(
+  text: string,
+  fileName: string,
+  sliceMs = 20,
+): Promise<ManifestParse> {
+  const result: ManifestParse = { objects: [], errors: [] };
+  let deadline = performance.now() + sliceMs;
+  for (const _ of parseSteps(text, fileName, result)) {
+    if (performance.now() < deadline) continue;
+    await new Promise((resolve) => setImmediate(resolve));
+    deadline = performance.now() + sliceMs;
+  }
+  return result;
+}
+
+/** Parses into `result`, yielding after each document or list item. */
+function* parseSteps(text: string, fileName: string, result: ManifestParse): Generator<void> {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (looksLikeJson(body)) {
+    const json: ManifestParse = { objects: [], errors: [] };
+    yield* parseJsonSteps(body, fileName, json);
+    // A YAML flow mapping (`{a: 1}`) also starts with "{"; only a .json file must be JSON.
+    if (json.errors.length === 0 || fileName.toLowerCase().endsWith(".json")) {
+      for (const object of json.objects) result.objects.push(object);
+      result.errors.push(...json.errors);
+      return;
+    }
+  }
+  yield* parseYamlSteps(body, fileName, result);
+}
+
+// ---------------------------------------------------------------------------------------
+// Flattening (shared by YAML and JSON)
+
+type Plain = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is Plain {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isListKind(kind: unknown): kind is string {
+  return typeof kind === "string" && kind.endsWith("List");
+}
+
+/**
+ * Push `value` (one document or one List item) to `out`, expanding Lists. Items of a typed
+ * list such as ServiceImportList come without kind/apiVersion (the apiserver's raw LIST
+ * form), so they inherit them from the list. Returns a reason when the value is not an object.
+ */
+function flatten(value: unknown, out: unknown[], depth = 0): string | undefined {
+  if (value === null || value === undefined) return undefined; // empty document
+  if (Array.isArray(value)) {
+    for (const element of value) {
+      const problem = flatten(element, out, depth + 1);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  if (!isPlainObject(value)) return `expected an object, got ${typeof value}`;
+  if (depth > 8) return "Lists nested too deeply";
+  const kind = value["kind"];
+  if (!isListKind(kind) || !("items" in value)) {
+    out.push(value);
+    return undefined;
+  }
+  const items = value["items"];
+  if (items === null || items === undefined) return undefined;
+  if (!Array.isArray(items)) return `${kind}.items is not an array`;
+  const itemKind = kind === "List" ? undefined : kind.slice(0, -"List".length);
+  for (const item of items as unknown[]) {
+    const filled =
+      itemKind !== undefined && isPlainObject(item) && item["kind"] === undefined
+        ? { apiVersion: value["apiVersion"], kind: itemKind, ...item }
+        : item;
+    if (!isPlainObject(filled)) return `${kind} item: expected an object`;
+    const problem = flatten(filled, out, depth + 1);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+/** 1-based line and column of `offset` in `text`; only computed for error messages. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+function firstLine(message: string): string {
+  const end = message.indexOf("\n");
+  return (end === -1 ? message : message.slice(0, end)).trim();
+}
+
+// ---------------------------------------------------------------------------------------
+// YAML
+
+/** A line that is a document marker: "---" or "..." alone, or "--- " followed by content. */
+const DOCUMENT_MARKER = /^(?:---|\.\.\.)(?=[ \t]|\r?$)/gm;
+
+interface DocumentChunk {
+  /** Offset of the chunk in the whole text, for absolute line numbers in errors. */
+  start: number;
+  text: string;
+}
+
+/**
+ * Cut the stream at column-0 document markers. YAML forbids a marker inside a document's
+ * content at column 0, so this never splits a document. A "---" line stays at the head of
+ * the chunk it opens (so "--- {inline: doc}" parses); a "..." line is cut out.
+ */
+export function splitYamlDocuments(text: string): DocumentChunk[] {
+  const chunks: DocumentChunk[] = [];
+  let start = 0;
+  DOCUMENT_MARKER.lastIndex = 0;
+  for (let match = DOCUMENT_MARKER.exec(text); match !== null; match = DOCUMENT_MARKER.exec(text)) {
+    if (match.index > start) chunks.push({ start, text: text.slice(start, match.index) });
+    if (match[0] === "...") {
+      const lineEnd = text.indexOf("\n", match.index);
+      start = lineEnd === -1 ? text.length : lineEnd + 1;
+      DOCUMENT_MARKER.lastIndex = start;
+    } else {
+      start = match.index;
+      DOCUMENT_MARKER.lastIndex = match.index + 3;
+    }
+  }
+  if (start < text.length) chunks.push({ start, text: text.slice(start) });
+  return chunks;
+}
+
+function* parseYamlSteps(text: string, fileName: string, result: ManifestParse): Generator<void> {
+  const chunks = splitYamlDocuments(text);
+  for (let index = 0; index < chunks.length; index++) {
+    const chunk = chunks[index] as DocumentChunk;
+    const where = (offset: number): string => {
+      const { line, column } = lineColumn(text, chunk.start + offset);
+      return `${fileName}: document ${index + 1}, line ${line} column ${column}`;
+    };
+    let value = readBlockYaml(chunk.text);
+    if (value === undefined) {
+      // Not the plain block style the fast reader takes: the full parser decides (and words the errors).
+      const doc = parseDocument(chunk.text, { prettyErrors: false });
+      const [error] = doc.errors;
+      if (error !== undefined) {
+        result.errors.push(`${where(error.pos[0])}: ${firstLine(error.message)}`);
+        yield;
+        continue;
+      }
+      value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    }
+    const problem = flatten(value, result.objects);
+    if (problem !== undefined) result.errors.push(`${where(0)}: ${problem}`);
+    yield;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON
+
+function looksLikeJson(text: string): boolean {
+  const match = /\S/.exec(text);
+  return match !== null && (match[0] === "{" || match[0] === "[");
+}
+
+class JsonScanError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+function isJsonSpace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+}
+
+function skipSpace(text: string, at: number): number {
+  let i = at;
+  while (i < text.length && isJsonSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** Index just past the string whose opening quote is at `at`. */
+function stringEnd(text: string, at: number): number {
+  for (let i = at + 1; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === BACKSLASH) i++;
+    else if (code === QUOTE) return i + 1;
+  }
+  throw new JsonScanError("unterminated string", at);
+}
+
+/**
+ * Index just past the JSON value starting at `at` (no leading space). Only tracks strings
+ * and bracket depth; JSON.parse of the slice does the real checking.
+ */
+function valueEnd(text: string, at: number): number {
+  const first = text.charCodeAt(at);
+  if (first === QUOTE) return stringEnd(text, at);
+  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) {
+    let i = at;
+    while (i < text.length) {
+      const code = text.charCodeAt(i);
+      if (code === COMMA || code === CLOSE_BRACE || code === CLOSE_BRACKET || isJsonSpace(code))
+        break;
+      i++;
+    }
+    if (i === at) throw new JsonScanError("expected a value", at);
+    return i;
+  }
+  const closers: number[] = [];
+  for (let i = at; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === QUOTE) {
+      i = stringEnd(text, i) - 1;
+    } else if (code === OPEN_BRACE) {
+      closers.push(CLOSE_BRACE);
+    } else if (code === OPEN_BRACKET) {
+      closers.push(CLOSE_BRACKET);
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      if (closers.pop() !== code) throw new JsonScanError("mismatched bracket", i);
+      if (closers.length === 0) return i + 1;
+    }
+  }
+  throw new JsonScanError("unexpected end of input", text.length);
+}
+
+interface Span {
+  start: number;
+  end: number;
+}
+
+/** Spans of the elements of the array at `at` ("[" there), lazily; sets `end.at` past "]". */
+function* arrayElements(text: string, at: number, end: { at: number }): Generator<Span> {
+  let i = skipSpace(text, at + 1);
+  if (text.charCodeAt(i) === CLOSE_BRACKET) {
+    end.at = i + 1;
+    return;
+  }
+  for (;;) {
+    const elementEnd = valueEnd(text, i);
+    yield { start: i, end: elementEnd };
+    i = skipSpace(text, elementEnd);
+    const code = text.charCodeAt(i);
+    if (code === CLOSE_BRACKET) {
+      end.at = i + 1;
+      return;
+    }
+    if (code !== COMMA) throw new JsonScanError("expected ',' or ']'", i);
+    i = skipSpace(text, i + 1);
+  }
+}
+
+interface ScannedObject {
+  members: Map<string, Span>;
+  /** The elements of an "items" array, each parsed on its own (kubectl puts "kind" after "items"). */
+  items: unknown[] | undefined;
+  end: number;
+}
+
+/** JSON.parse one span; a failure is reported at the span's start. */
+function parseSpan(text: string, span: Span): unknown {
+  try {
+    return JSON.parse(text.slice(span.start, span.end));
+  } catch (error) {
+    throw new JsonScanError(firstLine((error as Error).message), span.start);
+  }
+}
+
+/** Scan the object at `at` ("{" there) into `out`, yielding after each "items" element. */
+function* objectMembers(text: string, at: number, out: ScannedObject): Generator<void> {
+  let i = skipSpace(text, at + 1);
+  if (text.charCodeAt(i) === CLOSE_BRACE) {
+    out.end = i + 1;
+    return;
+  }
+  for (;;) {
+    if (text.charCodeAt(i) !== QUOTE) throw new JsonScanError("expected a member name", i);
+    const keyEnd = stringEnd(text, i);
+    const key = parseSpan(text, { start: i, end: keyEnd }) as string;
+    i = skipSpace(text, keyEnd);
+    if (text.charCodeAt(i) !== COLON) throw new JsonScanError("expected ':'", i);
+    i = skipSpace(text, i + 1);
+    if (out.members.has(key)) throw new JsonScanError(`duplicate member "${key}"`, i);
+    let end: number;
+    if (key === "items" && text.charCodeAt(i) === OPEN_BRACKET) {
+      const items: unknown[] = [];
+      const arrayEnd = { at: i };
+      for (const span of arrayElements(text, i, arrayEnd)) {
+        items.push(parseSpan(text, span));
+        yield;
+      }
+      out.items = items;
+      end = arrayEnd.at;
+    } else {
+      end = valueEnd(text, i);
+    }
+    out.members.set(key, { start: i, end });
+    i = skipSpace(text, end);
+    const code = text.charCodeAt(i);
+    if (code === CLOSE_BRACE) {
+      out.end = i + 1;
+      return;
+    }
+    if (code !== COMMA) throw new JsonScanError("expected ',' or '}'", i);
+    i = skipSpace(text, i + 1);
+  }
+}
+
+function* parseJsonSteps(text: string, fileName: string, result: ManifestParse): Generator<void> {
+  const add = (value: unknown, offset: number): void => {
+    const problem = flatten(value, result.objects);
+    if (problem !== undefined) throw new JsonScanError(problem, offset);
+  };
+  try {
+    // Several top-level values in a row (a jq stream) are accepted, like kubectl does.
+    for (let i = skipSpace(text, 0); i < text.length; i = skipSpace(text, i)) {
+      const first = text.charCodeAt(i);
+      if (first === OPEN_BRACKET) {
+        const end = { at: i };
+        for (const span of arrayElements(text, i, end)) {
+          add(parseSpan(text, span), span.start);
+          yield;
+        }
+        i = end.at;
+      } else if (first === OPEN_BRACE) {
+        const scanned: ScannedObject = { members: new Map(), items: undefined, end: i };
+        yield* objectMembers(text, i, scanned);
+        const kindSpan = scanned.members.get("kind");
+        const kind = kindSpan === undefined ? undefined : parseSpan(text, kindSpan);
+        if (isListKind(kind) && scanned.items !== undefined) {
+          // The list's shell without its items, then each item through the same flattening.
+          const shell: Plain = {};
+          for (const [key, span] of scanned.members)
+            if (key !== "items") shell[key] = parseSpan(text, span);
+          for (const item of scanned.items) {
+            shell["items"] = [item];
+            add(shell, i);
+          }
+        } else {
+          add(parseSpan(text, { start: i, end: scanned.end }), i);
+        }
+        i = scanned.end;
+        yield;
+      } else {
+        throw new JsonScanError("expected '{' or '['", i);
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof JsonScanError)) throw error;
+    const { line, column } = lineColumn(text, error.offset);
+    result.errors.push(`${fileName}: line ${line} column ${column}: ${error.message}`);
+  }
+}
