@@ -181,16 +181,92 @@ export const WRITE_OVERFLOW = -1;
 export const WRITE_INVALID = -2;
 
 /**
+ * One name suffix (exact spelling), interned: `offset` is where it was written in the message
+ * being encoded, valid only while `stamp` equals that message's stamp. Stamps make resetting
+ * the dictionary free and let lookups be plain property reads instead of string hashing.
+ */
+interface Suffix {
+  stamp: number;
+  offset: number;
+}
+
+/** How to write one name: its uncompressed wire form and its suffixes, longest first. */
+interface NamePlan {
+  wire: Uint8Array;
+  /** Offset in `wire` of each label; the suffix starting there is suffixes[i]. */
+  labelStarts: number[];
+  suffixes: Suffix[];
+}
+
+/** Zone names are a finite set, so plans are cached; the bound only guards against surprises. */
+const MAX_CACHED_PLANS = 50_000;
+const planCache = new Map<string, NamePlan | null>();
+const suffixTable = new Map<string, Suffix>();
+
+function planFor(name: string): NamePlan | null {
+  let plan = planCache.get(name);
+  if (plan !== undefined) return plan;
+  plan = buildPlan(name);
+  planCache.set(name, plan);
+  return plan;
+}
+
+function buildPlan(name: string): NamePlan | null {
+  const labels = parseNameText(name);
+  if (labels === undefined) return null;
+  const texts = labels.map(escapeLabel);
+  const labelStarts: number[] = [];
+  const suffixes: Suffix[] = [];
+  let length = 1;
+  for (const label of labels) length += 1 + label.length;
+  const wire = new Uint8Array(length);
+  let pos = 0;
+  labels.forEach((label, i) => {
+    labelStarts.push(pos);
+    wire[pos++] = label.length;
+    wire.set(label, pos);
+    pos += label.length;
+    // Keys are the escaped text of the suffix: one spelling per byte sequence.
+    const key = texts.slice(i).join(".");
+    let suffix = suffixTable.get(key);
+    if (suffix === undefined) {
+      suffix = { stamp: 0, offset: 0 };
+      suffixTable.set(key, suffix);
+    }
+    suffixes.push(suffix);
+  });
+  return { wire, labelStarts, suffixes };
+}
+
+function escapeLabel(label: Uint8Array): string {
+  let text = "";
+  for (const c of label) {
+    text +=
+      c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c
+        ? String.fromCharCode(c)
+        : "\\" + String(c).padStart(3, "0");
+  }
+  return text;
+}
+
+let lastStamp = 0;
+
+/**
  * Writes names into a message being built, replacing any suffix already written (same spelling)
- * with a pointer to it. Every suffix written while `remember` is on is entered in the dictionary;
- * mark/rollback undo the entries of a record (or a section) that was cut from the message.
+ * with a pointer to it. Every suffix written while `remember` is on becomes a pointer target;
+ * mark/rollback undo the targets of a record (or a section) that was cut from the message.
  */
 export class NameCompressor {
-  private readonly offsets = new Map<string, number>();
-  private readonly added: string[] = [];
+  private stamp = 0;
+  private readonly added: Suffix[] = [];
 
+  /** Starts a new message: forgets every target. */
   reset(): void {
-    this.offsets.clear();
+    if (planCache.size > MAX_CACHED_PLANS) {
+      planCache.clear();
+      suffixTable.clear();
+    }
+    this.stamp = ++lastStamp;
     this.added.length = 0;
   }
 
@@ -199,7 +275,7 @@ export class NameCompressor {
   }
 
   rollback(mark: number): void {
-    while (this.added.length > mark) this.offsets.delete(this.added.pop()!);
+    while (this.added.length > mark) this.added.pop()!.stamp = 0;
   }
 
   /**
@@ -215,60 +291,42 @@ export class NameCompressor {
     compress: boolean,
     remember: boolean,
   ): number {
-    if (name.includes("\\")) return writeEscapedName(out, pos, limit, name);
-    let text = name;
-    if (text.length > 0 && text.charCodeAt(text.length - 1) === 0x2e) text = text.slice(0, -1);
-    let wireLength = 1;
-    let i = 0;
-    while (i < text.length) {
-      const suffix = i === 0 ? text : text.slice(i);
-      if (compress) {
-        const target = this.offsets.get(suffix);
-        if (target !== undefined) {
-          if (pos + 2 > limit) return WRITE_OVERFLOW;
-          out[pos] = 0xc0 | (target >> 8);
-          out[pos + 1] = target & 0xff;
-          return pos + 2;
+    const plan = planFor(name);
+    if (plan === null) return WRITE_INVALID;
+    const { wire, labelStarts, suffixes } = plan;
+    const stamp = this.stamp;
+    const labelCount = suffixes.length;
+    let cut = labelCount;
+    if (compress) {
+      for (let i = 0; i < labelCount; i++) {
+        if (suffixes[i]!.stamp === stamp) {
+          cut = i;
+          break;
         }
       }
-      let dot = text.indexOf(".", i);
-      if (dot === -1) dot = text.length;
-      const labelLength = dot - i;
-      if (labelLength === 0 || labelLength > MAX_LABEL_LENGTH) return WRITE_INVALID;
-      wireLength += 1 + labelLength;
-      if (wireLength > MAX_NAME_WIRE_LENGTH) return WRITE_INVALID;
-      if (pos + 1 + labelLength > limit) return WRITE_OVERFLOW;
-      if (remember && pos <= MAX_POINTER_TARGET && !this.offsets.has(suffix)) {
-        this.offsets.set(suffix, pos);
+    }
+    const literalLength = cut < labelCount ? labelStarts[cut]! : wire.length;
+    const end = pos + literalLength + (cut < labelCount ? 2 : 0);
+    if (end > limit) return WRITE_OVERFLOW;
+    for (let i = 0; i < literalLength; i++) out[pos + i] = wire[i]!;
+    if (remember) {
+      for (let i = 0; i < cut; i++) {
+        const offset = pos + labelStarts[i]!;
+        const suffix = suffixes[i]!;
+        // Keep the first occurrence (an uncompressed SRV target may repeat a known name).
+        if (offset > MAX_POINTER_TARGET || suffix.stamp === stamp) continue;
+        suffix.stamp = stamp;
+        suffix.offset = offset;
         this.added.push(suffix);
       }
-      out[pos++] = labelLength;
-      for (let j = i; j < dot; j++) {
-        const c = text.charCodeAt(j);
-        if (c > 0xff) return WRITE_INVALID;
-        out[pos++] = c;
-      }
-      i = dot + 1;
     }
-    if (pos + 1 > limit) return WRITE_OVERFLOW;
-    out[pos++] = 0;
-    return pos;
+    if (cut < labelCount) {
+      const target = suffixes[cut]!.offset;
+      out[end - 2] = 0xc0 | (target >> 8);
+      out[end - 1] = target & 0xff;
+    }
+    return end;
   }
-}
-
-/** Uncompressed write of a name with escapes; such names are never compression targets. */
-function writeEscapedName(out: Uint8Array, pos: number, limit: number, name: string): number {
-  const labels = parseNameText(name);
-  if (labels === undefined) return WRITE_INVALID;
-  for (const label of labels) {
-    if (pos + 1 + label.length > limit) return WRITE_OVERFLOW;
-    out[pos++] = label.length;
-    out.set(label, pos);
-    pos += label.length;
-  }
-  if (pos + 1 > limit) return WRITE_OVERFLOW;
-  out[pos++] = 0;
-  return pos;
 }
 
 /** Uncompressed wire form of name text; undefined when the text is not a valid name. */
