@@ -14,6 +14,7 @@ import type { ObjectSet } from "../source/store.js";
 import type { EndpointSlice, ServiceImport, ServicePort } from "./types.js";
 import { hostLabelForAddress } from "./hostlabel.js";
 import { CLUSTER_ID_PROPERTY } from "./objects.js";
+import { EMPTY_NODE, makeNode, ZoneNodes } from "./nodes.js";
 
 export interface ZoneOptions {
   /** Lower case, no trailing dot, e.g. "clusterset.local". */
@@ -44,7 +45,7 @@ export interface Snapshot {
 }
 
 /** The names one service contributes, each with its node; empty when the service has no names. */
-export type ServiceFragment = readonly (readonly [name: string, node: ZoneNode])[];
+export type ServiceFragment = ReadonlyMap<string, ZoneNode>;
 
 /** What a fragment depends on besides its objects. */
 export interface FragmentContext {
@@ -62,10 +63,10 @@ const SRV_PRIORITY = 0;
 const SRV_WEIGHT = 100;
 
 /** The node of every empty non-terminal (and of a ClusterSetIP service with no records). */
-export const EMPTY_NODE: ZoneNode = Object.freeze({
-  rrsets: new Map<number, readonly ResourceRecord[]>(),
-});
-const NO_FRAGMENT: ServiceFragment = Object.freeze([]);
+export { EMPTY_NODE };
+const NO_FRAGMENT: ServiceFragment = new Map();
+// Below this many records a linear scan deduplicates faster than a Set costs to build.
+const LINEAR_DEDUP_LIMIT = 16;
 const NO_SLICES: readonly EndpointSlice[] = Object.freeze([]);
 
 /** `label.parent`, where the root parent is "". */
@@ -87,111 +88,156 @@ export function localClusterIdOf(objects: ObjectSet, options: ZoneOptions): stri
   return undefined;
 }
 
+interface NodeDraft {
+  readonly owner: string;
+  types: number[];
+  sets: ResourceRecord[][];
+  /** Data of every record at the node, once the node is too big for linear deduplication. */
+  seen: Set<RecordData> | undefined;
+  /** SRV data pointing at this name, one per port, shared by every owner that lists it. */
+  srvTo: RecordData[] | undefined;
+}
+
+function draft(owner: string): NodeDraft {
+  return { owner, types: [], sets: [], seen: undefined, srvTo: undefined };
+}
+
 /**
  * Builds the nodes of one fragment: records deduplicated per owner by data identity (data objects
  * are interned per fragment, so equal data is the same object and shared between owners), and
  * every ancestor of an owner, up to and including the fragment's base, created as a node.
  */
 class FragmentBuilder {
-  private readonly nodes = new Map<
-    string,
-    { rrsets: Map<number, ResourceRecord[]>; seen: Set<RecordData> }
-  >();
-  private readonly interned = new Map<string, RecordData>();
+  private readonly nodes = new Map<string, NodeDraft>();
+  private readonly addresses = new Map<string, RecordData>();
+  readonly base: NodeDraft;
 
   constructor(
-    private readonly base: string,
+    base: string,
     private readonly ttl: number,
-  ) {}
+  ) {
+    this.base = draft(base);
+    this.nodes.set(base, this.base);
+  }
 
-  /** Make `owner` exist, with its ancestors up to the base. */
-  ensure(owner: string): { rrsets: Map<number, ResourceRecord[]>; seen: Set<RecordData> } {
+  /** The node `owner`, created with its missing ancestors up to the base. */
+  node(owner: string): NodeDraft {
     const existing = this.nodes.get(owner);
     if (existing) return existing;
-    const node = { rrsets: new Map<number, ResourceRecord[]>(), seen: new Set<RecordData>() };
-    this.nodes.set(owner, node);
+    const created = draft(owner);
+    this.nodes.set(owner, created);
     let name = owner;
-    while (name !== this.base) {
+    while (name !== this.base.owner) {
       const dot = name.indexOf(".");
       if (dot < 0) break;
       name = name.slice(dot + 1);
       if (this.nodes.has(name)) break;
-      this.nodes.set(name, { rrsets: new Map(), seen: new Set() });
+      this.nodes.set(name, draft(name));
     }
-    return node;
+    return created;
   }
 
-  add(owner: string, data: RecordData): void {
-    const node = this.ensure(owner);
-    if (node.seen.has(data)) return;
-    node.seen.add(data);
-    const record: ResourceRecord = { name: owner, ttl: this.ttl, class: RRClass.IN, data };
-    const rrset = node.rrsets.get(data.type);
+  /** The node `label.parent`, where `parent` is a node of this builder already. */
+  childNode(label: string, parent: NodeDraft): NodeDraft {
+    const owner = `${label}.${parent.owner}`;
+    const existing = this.nodes.get(owner);
+    if (existing) return existing;
+    const created = draft(owner);
+    this.nodes.set(owner, created);
+    return created;
+  }
+
+  add(node: NodeDraft, data: RecordData): void {
+    const index = node.types.indexOf(data.type);
+    const rrset = index < 0 ? undefined : node.sets[index];
+    if (rrset && this.holds(node, rrset, data)) return;
+    const record: ResourceRecord = { name: node.owner, ttl: this.ttl, class: RRClass.IN, data };
     if (rrset) rrset.push(record);
-    else node.rrsets.set(data.type, [record]);
+    else {
+      node.types.push(data.type);
+      node.sets.push([record]);
+    }
+    node.seen?.add(data);
+  }
+
+  private holds(node: NodeDraft, rrset: readonly ResourceRecord[], data: RecordData): boolean {
+    if (node.seen) return node.seen.has(data);
+    if (rrset.length < LINEAR_DEDUP_LIMIT) {
+      for (const record of rrset) if (record.data === data) return true;
+      return false;
+    }
+    const seen = new Set<RecordData>();
+    for (const set of node.sets) for (const record of set) seen.add(record.data);
+    node.seen = seen;
+    return seen.has(data);
   }
 
   address(type: typeof RRType.A | typeof RRType.AAAA, address: string): RecordData {
-    const known = this.interned.get(address);
+    const known = this.addresses.get(address);
     if (known) return known;
     const data: RecordData = { type, address };
-    this.interned.set(address, data);
+    this.addresses.set(address, data);
     return data;
   }
 
-  srv(target: string, port: number): RecordData {
-    const key = `${port} ${target}`;
-    const known = this.interned.get(key);
-    if (known) return known;
+  /** SRV data pointing at `target`, a node of this fragment. */
+  srv(target: NodeDraft, port: number): RecordData {
+    const srvTo = (target.srvTo ??= []);
+    for (const known of srvTo) if (known.type === RRType.SRV && known.port === port) return known;
     const data: RecordData = {
       type: RRType.SRV,
       priority: SRV_PRIORITY,
       weight: SRV_WEIGHT,
       port,
-      target,
+      target: target.owner,
     };
-    this.interned.set(key, data);
+    srvTo.push(data);
     return data;
   }
 
   finish(): ServiceFragment {
-    const out: (readonly [string, ZoneNode])[] = [];
-    for (const [name, node] of this.nodes) {
-      if (node.rrsets.size === 0) {
-        out.push([name, EMPTY_NODE]);
-        continue;
-      }
-      const rrsets = new Map<number, readonly ResourceRecord[]>();
-      for (const [type, records] of node.rrsets) rrsets.set(type, Object.freeze(records));
-      out.push([name, Object.freeze({ rrsets })]);
-    }
-    return Object.freeze(out);
+    const out = new Map<string, ZoneNode>();
+    for (const [name, node] of this.nodes)
+      out.set(name, node.types.length === 0 ? EMPTY_NODE : makeNode(node.types, node.sets));
+    return out;
   }
 }
 
-function srvOwner(port: ServicePort & { name: string }, base: string): string {
-  return `_${port.name}._${port.protocol.toLowerCase()}.${base}`;
-}
-
-function hasName(port: ServicePort): port is ServicePort & { name: string } {
-  return port.name !== undefined;
+/** `_name._proto.S.N.svc.Z` of each port, undefined for unnamed ports. */
+function srvOwners(ports: readonly ServicePort[], base: string): (string | undefined)[] {
+  return ports.map((port) =>
+    port.name === undefined ? undefined : `_${port.name}._${port.protocol.toLowerCase()}.${base}`,
+  );
 }
 
 function addressType(address: string): typeof RRType.A | typeof RRType.AAAA {
   return address.includes(":") ? RRType.AAAA : RRType.A;
 }
 
-function clusterSetIpFragment(service: ServiceImport, context: FragmentContext): ServiceFragment {
-  const base = serviceOwner(service.namespace, service.name, context.zone);
-  const builder = new FragmentBuilder(base, context.ttl);
-  // The service name exists even with no VIP and no ports (then every type is NODATA).
-  builder.ensure(base);
-  for (const ip of service.ips) builder.add(base, builder.address(addressType(ip), ip));
-  for (const port of service.ports) {
-    const srv = builder.srv(base, port.port);
-    if (hasName(port)) builder.add(srvOwner(port, base), srv);
-    builder.add(base, srv);
+/** SRV records for `target` on each port: at `_name._proto` for named ports, at the base for all. */
+function addSrv(
+  builder: FragmentBuilder,
+  target: NodeDraft,
+  ports: readonly ServicePort[],
+  owners: readonly (string | undefined)[],
+): void {
+  for (let i = 0; i < ports.length; i++) {
+    const srv = builder.srv(target, (ports[i] as ServicePort).port);
+    const owner = owners[i];
+    if (owner !== undefined) builder.add(builder.node(owner), srv);
+    builder.add(builder.base, srv);
   }
+}
+
+function clusterSetIpFragment(service: ServiceImport, context: FragmentContext): ServiceFragment {
+  // The service name exists even with no VIP and no ports (then every type is NODATA).
+  const builder = new FragmentBuilder(
+    serviceOwner(service.namespace, service.name, context.zone),
+    context.ttl,
+  );
+  const base = builder.base;
+  for (const ip of service.ips) builder.add(base, builder.address(addressType(ip), ip));
+  addSrv(builder, base, service.ports, srvOwners(service.ports, base.owner));
   return builder.finish();
 }
 
@@ -200,29 +246,31 @@ function headlessFragment(
   slices: readonly EndpointSlice[],
   context: FragmentContext,
 ): ServiceFragment {
-  const base = serviceOwner(service.namespace, service.name, context.zone);
-  const builder = new FragmentBuilder(base, context.ttl);
+  const builder = new FragmentBuilder(
+    serviceOwner(service.namespace, service.name, context.zone),
+    context.ttl,
+  );
   let anyReady = false;
   for (const slice of slices) {
     const type = slice.addressType === "IPv4" ? RRType.A : RRType.AAAA;
-    const clusterOwner = `${slice.clusterId}.${base}`;
+    let cluster: NodeDraft | undefined;
+    let owners: (string | undefined)[] | undefined;
     for (const endpoint of slice.endpoints) {
       const first = endpoint.addresses[0];
       if (!endpoint.ready || first === undefined) continue;
       anyReady = true;
+      // Created on first use: a cluster with no ready endpoint has no names.
+      cluster ??= builder.node(`${slice.clusterId}.${builder.base.owner}`);
+      owners ??= srvOwners(slice.ports, builder.base.owner);
       // Like Kubernetes DNS, an endpoint without a hostname is named after its first address,
       // and all its addresses (fungible, per the EndpointSlice API) live under that one name.
-      const target = `${endpoint.hostname ?? hostLabelForAddress(first)}.${clusterOwner}`;
+      const target = builder.childNode(endpoint.hostname ?? hostLabelForAddress(first), cluster);
       for (const address of endpoint.addresses) {
         const data = builder.address(type, address);
         builder.add(target, data);
-        builder.add(base, data);
+        builder.add(builder.base, data);
       }
-      for (const port of slice.ports) {
-        const srv = builder.srv(target, port.port);
-        if (hasName(port)) builder.add(srvOwner(port, base), srv);
-        builder.add(base, srv);
-      }
+      addSrv(builder, target, slice.ports, owners);
     }
   }
   // No ready endpoint: the service has no names at all (NXDOMAIN), not even its own.
@@ -323,11 +371,10 @@ function makeSoa(zone: string, ttl: number, serial: number): ResourceRecord {
 }
 
 function node(rrsets: [number, ResourceRecord[]][]): ZoneNode {
-  return Object.freeze({
-    rrsets: new Map<number, readonly ResourceRecord[]>(
-      rrsets.map(([type, records]) => [type, Object.freeze(records)]),
-    ),
-  });
+  return makeNode(
+    rrsets.map(([type]) => type),
+    rrsets.map(([, records]) => records),
+  );
 }
 
 /** Apex SOA and NS, dns.Z, ns.dns.Z with its configured addresses, dns-version.Z TXT. */
@@ -397,10 +444,11 @@ export function buildSnapshot(
   const clusterSetIpKey = `${zone}\n${ttl}`;
   const headlessKey = `${clusterSetIpKey}\n${context.localClusterId ?? ""}`;
   const soa = makeSoa(zone, ttl, serial);
-  const nodes = new Map<string, ZoneNode>();
-  addApex(nodes, options, soa);
+  const common = new Map<string, ZoneNode>();
+  addApex(common, options, soa);
 
   const slicesByService = groupSlices(objects, context.localClusterId);
+  const services = new Map<string, ServiceFragment>();
   const svcOwner = child("svc", zone);
   for (const service of objects.imports.values()) {
     const headless = service.type === "Headless";
@@ -413,15 +461,13 @@ export function buildSnapshot(
       context,
       headless ? headlessKey : clusterSetIpKey,
     );
-    if (fragment.length === 0) continue;
-    for (const [name, fragmentNode] of fragment) nodes.set(name, fragmentNode);
+    if (fragment.size === 0) continue;
+    services.set(`${service.name}.${service.namespace}`, fragment);
     // Ancestors above the service: N.svc.Z and svc.Z exist only while some service has names.
-    const namespaceOwner = child(service.namespace, svcOwner);
-    if (!nodes.has(namespaceOwner)) {
-      nodes.set(namespaceOwner, EMPTY_NODE);
-      if (!nodes.has(svcOwner)) nodes.set(svcOwner, EMPTY_NODE);
-    }
+    common.set(child(service.namespace, svcOwner), EMPTY_NODE);
+    common.set(svcOwner, EMPTY_NODE);
   }
 
+  const nodes = new ZoneNodes(common, services, `.${svcOwner}`);
   return Object.freeze({ zone, ttl, serial, generation, soa, nodes });
 }
