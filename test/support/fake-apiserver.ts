@@ -42,6 +42,8 @@ export interface FakeApiFaults {
    * 200 headers and then nothing, ever (until the client gives up).
    */
   stallNextWatch(n: number, pathContains?: string): void;
+  /** The next `n` watch requests (filtered like stallNextWatch) get 200 headers and an immediate clean end. */
+  endNextWatch(n: number, pathContains?: string): void;
   /** Serve multicluster.x-k8s.io only in v1alpha1 (true) or in v1beta1 and v1alpha1 (false, the default). */
   serveOnlyV1alpha1(only: boolean): void;
   /** Serve or stop serving the about.k8s.io ClusterProperty API (its CRD installed or not). */
@@ -230,6 +232,8 @@ export async function startFakeApiServer(
   let gone410Count = 0;
   let stallCount = 0;
   let stallPathContains = "";
+  let endCount = 0;
+  let endPathContains = "";
   let onlyV1alpha1 = false;
   let clusterPropertiesServed = options.clusterProperties ?? true;
   let serviceImportsServed = true;
@@ -524,6 +528,11 @@ export async function startFakeApiServer(
     }
     res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
     res.flushHeaders();
+    if (endCount > 0 && (req.url ?? "").includes(endPathContains)) {
+      endCount -= 1;
+      res.end();
+      return;
+    }
     if (stallCount > 0 && (req.url ?? "").includes(stallPathContains)) {
       stallCount -= 1;
       stalled.add(res);
@@ -643,6 +652,10 @@ export async function startFakeApiServer(
     stallNextWatch(n, pathContains = "") {
       stallCount = n;
       stallPathContains = pathContains;
+    },
+    endNextWatch(n, pathContains = "") {
+      endCount = n;
+      endPathContains = pathContains;
     },
     serveOnlyV1alpha1(only) {
       onlyV1alpha1 = only;

@@ -419,6 +419,25 @@ describe("kube source", function () {
     assert.ok(h.count("error:endpointslices") + h.count("restart:endpointslices:closed") >= 5);
   });
 
+  it("backs off when watches end at once without a word (no hot loop)", async () => {
+    const server = await startServer();
+    const h = await startSource(server);
+    await waitFor("sync", () => h.store.synced);
+    await waitFor("watches", () => server.openWatches === 3);
+    server.faults.endNextWatch(1_000_000, "endpointslices");
+    server.faults.dropConnections();
+    const before = server.requests.length;
+    await sleep(600);
+    const watches = server.requests
+      .slice(before)
+      .filter((r) => r.query.watch === "true" && r.path.endsWith("/endpointslices")).length;
+    // 20 ms → 200 ms doubling with half jitter: at most ~9 attempts in 600 ms, not hundreds.
+    assert.ok(watches >= 2 && watches <= 10, `${watches} watch requests`);
+    server.faults.endNextWatch(0);
+    server.set("EndpointSlice", endpointSlice("after", "svc", [{ addresses: ["10.1.0.99"] }]));
+    await waitFor("recovered", () => sliceOf(h.store, "after") !== undefined);
+  });
+
   it("restarts a stalled watch through the idle watchdog", async () => {
     const server = await startServer();
     const h = await startSource(server, { watchIdleTimeoutMs: 1000 });
