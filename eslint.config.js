@@ -3,7 +3,7 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "coverage/", "node_modules/", "bench/results/", "**/*.mjs", "eslint.config.js"] },
+  { ignores: ["dist/", "coverage/", "node_modules/", "bench/results/", "**/*.mjs", "**/*.cjs", "eslint.config.js"] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import type { Config } from "./config.js";
 import { Metrics } from "./observe/metrics.js";
 import { startOpsServer } from "./observe/http.js";
-import type { Logger } from "./observe/log.js";
+import { RejectLogger, type Logger } from "./observe/log.js";
 import { AnswerCache } from "./server/cache.js";
 import { createQueryHandler } from "./server/handler.js";
 import { listenDns, type DnsListener } from "./server/listen.js";
@@ -39,17 +39,22 @@ export class SourceStartError extends Error {}
 export async function startApp(config: Config, log: Logger): Promise<App> {
   const metrics = new Metrics({ version: VERSION, collectDefault: true });
   const store = new ObjectStore();
+  const rejectLog = new RejectLogger(log);
   const publisher = new SnapshotPublisher(store, {
     zone: { zone: config.zone, ttl: config.ttl, nsAddresses: config.nsAddresses },
     clusterId: config.clusterId,
     onBuilt: (snapshot, seconds) => {
       metrics.snapshotBuilt(seconds, snapshot.nodes.size, snapshot.generation);
-      log.debug({ generation: snapshot.generation, names: snapshot.nodes.size, seconds }, "snapshot built");
+      log.debug(
+        { generation: snapshot.generation, names: snapshot.nodes.size, seconds },
+        "snapshot built",
+      );
     },
-    onBuildError: (error) => log.error({ err: error }, "snapshot build failed; still serving the previous one"),
+    onBuildError: (error) =>
+      log.error({ err: error }, "snapshot build failed; still serving the previous one"),
     onReject: (source, problem) => {
       metrics.rejected(problem.kind, problem.objectSkipped ? "object" : "part");
-      log.warn({ source, ...problem }, "skipped malformed object data");
+      rejectLog.reject(source, problem);
     },
     onSynced: (source) => log.info({ source }, "source synced"),
   });
@@ -81,19 +86,32 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const readiness = (): { ready: boolean; reason: string } => {
     if (shuttingDown) return { ready: false, reason: "shutting down" };
     if (publisher.current === undefined) {
-      return { ready: false, reason: `waiting for sources: ${store.unsyncedSources().join(", ") || "starting"}` };
+      return {
+        ready: false,
+        reason: `waiting for sources: ${store.unsyncedSources().join(", ") || "starting"}`,
+      };
     }
     return { ready: true, reason: "ready" };
   };
   const ops =
     config.http === undefined
       ? undefined
-      : await startOpsServer({ host: config.http.host, port: config.http.port, metrics, readiness, log });
+      : await startOpsServer({
+          host: config.http.host,
+          port: config.http.port,
+          metrics,
+          readiness,
+          log,
+        });
 
   let stopSource: () => Promise<void> | void;
   try {
     if (config.source.kind === "file") {
-      const source = await startFileSource({ path: config.source.path, sink: store.sink("file"), log });
+      const source = await startFileSource({
+        path: config.source.path,
+        sink: store.sink("file"),
+        log,
+      });
       stopSource = () => source.close();
     } else {
       const source = await startKubeSource({

@@ -34,28 +34,85 @@ export interface Config {
   serverId: string | undefined;
 }
 
-export type CliAction = { action: "help" } | { action: "version" } | { action: "serve"; config: Config };
+export type CliAction =
+  { action: "help" } | { action: "version" } | { action: "serve"; config: Config };
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 /** The flag table; `help` is the text --help prints for it. */
 const FLAGS = {
-  source: { type: "string", arg: "kube|file:<path>", help: "where objects come from", default: "kube" },
-  kubeconfig: { type: "string", arg: "<path>", help: "kubeconfig file (else in-cluster, else $KUBECONFIG, else ~/.kube/config)" },
+  source: {
+    type: "string",
+    arg: "kube|file:<path>",
+    help: "where objects come from",
+    default: "kube",
+  },
+  kubeconfig: {
+    type: "string",
+    arg: "<path>",
+    help: "kubeconfig file (else in-cluster, else $KUBECONFIG, else ~/.kube/config)",
+  },
   zone: { type: "string", arg: "<name>", help: "zone served", default: "clusterset.local" },
-  listen: { type: "string", arg: "<host:port>", help: "DNS over UDP and TCP (\":5353\" = all IPv4 and IPv6)", default: ":5353" },
-  http: { type: "string", arg: "<host:port>|off", help: "/metrics /health /ready", default: ":9153" },
+  listen: {
+    type: "string",
+    arg: "<host:port>",
+    help: 'DNS over UDP and TCP (":5353" = all IPv4 and IPv6)',
+    default: ":5353",
+  },
+  http: {
+    type: "string",
+    arg: "<host:port>|off",
+    help: "/metrics /health /ready",
+    default: ":9153",
+  },
   ttl: { type: "string", arg: "<seconds>", help: "record TTL, 0..3600", default: "5" },
-  "cluster-id": { type: "string", arg: "<id>", help: "local cluster id (default: ClusterProperty cluster.clusterset.k8s.io)" },
+  "cluster-id": {
+    type: "string",
+    arg: "<id>",
+    help: "local cluster id (default: ClusterProperty cluster.clusterset.k8s.io)",
+  },
   "log-level": { type: "string", arg: "<level>", help: LOG_LEVELS.join("|"), default: "info" },
-  lameduck: { type: "string", arg: "<seconds>", help: "on SIGTERM keep answering this long with /ready at 503", default: "5" },
-  "watch-idle-timeout": { type: "string", arg: "<seconds>", help: "restart a watch silent this long", default: "120" },
-  "ns-address": { type: "string", arg: "<ip,...>", help: "addresses of ns.dns.<zone> (default: none, NODATA)" },
-  "udp-max-size": { type: "string", arg: "<bytes>", help: "largest UDP reply, 512..4096", default: "1232" },
-  "tcp-idle-timeout": { type: "string", arg: "<seconds>", help: "close idle TCP connections after", default: "10" },
-  "tcp-max-connections": { type: "string", arg: "<n>", help: "concurrent TCP connections (longest idle is closed at the cap)", default: "1024" },
+  lameduck: {
+    type: "string",
+    arg: "<seconds>",
+    help: "on SIGTERM keep answering this long with /ready at 503",
+    default: "5",
+  },
+  "watch-idle-timeout": {
+    type: "string",
+    arg: "<seconds>",
+    help: "restart a watch silent this long",
+    default: "120",
+  },
+  "ns-address": {
+    type: "string",
+    arg: "<ip,...>",
+    help: "addresses of ns.dns.<zone> (default: none, NODATA)",
+  },
+  "udp-max-size": {
+    type: "string",
+    arg: "<bytes>",
+    help: "largest UDP reply, 512..4096",
+    default: "1232",
+  },
+  "tcp-idle-timeout": {
+    type: "string",
+    arg: "<seconds>",
+    help: "close idle TCP connections after",
+    default: "10",
+  },
+  "tcp-max-connections": {
+    type: "string",
+    arg: "<n>",
+    help: "concurrent TCP connections (longest idle is closed at the cap)",
+    default: "1024",
+  },
   "cache-size": { type: "string", arg: "<MiB>", help: "encoded-answer cache size", default: "64" },
-  "server-id": { type: "string", arg: "<text>", help: "answer CH TXT id.server/hostname.bind with this (default: off)" },
+  "server-id": {
+    type: "string",
+    arg: "<text>",
+    help: "answer CH TXT id.server/hostname.bind with this (default: off)",
+  },
   version: { type: "boolean", arg: "", help: "print the version and exit" },
   help: { type: "boolean", arg: "", help: "print this help and exit" },
 } as const;
@@ -134,7 +191,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAc
 
   const logLevel = required("log-level");
   if (!LOG_LEVELS.includes(logLevel.value)) {
-    throw new ConfigError(`${logLevel.from}: "${logLevel.value}" is not one of ${LOG_LEVELS.join(", ")}`);
+    throw new ConfigError(
+      `${logLevel.from}: "${logLevel.value}" is not one of ${LOG_LEVELS.join(", ")}`,
+    );
   }
 
   const httpRaw = required("http");
@@ -176,7 +235,10 @@ function parseSource({ value, from }: { value: string; from: string }): SourceCo
 /** "host:port", "[v6]:port" or ":port" (all addresses, IPv4 and IPv6). */
 export function parseHostPort({ value, from }: { value: string; from: string }): HostPort {
   const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value.trim());
-  const bad = (): ConfigError => new ConfigError(`${from}: "${value}" is not <host:port> (e.g. 127.0.0.1:5353, [::1]:5353, :5353)`);
+  const bad = (): ConfigError =>
+    new ConfigError(
+      `${from}: "${value}" is not <host:port> (e.g. 127.0.0.1:5353, [::1]:5353, :5353)`,
+    );
   if (match === null) throw bad();
   const port = Number(match[3]);
   if (port > 65535) throw bad();

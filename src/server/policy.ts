@@ -95,7 +95,11 @@ export class QueryPolicy {
       answer: NO_RECORDS,
       authority: NO_RECORDS,
       additional: NO_RECORDS,
-      edns: edns && { udpPayloadSize: this.options.maxUdpPayload, dnssecOk: edns.dnssecOk, options: [] },
+      edns: edns && {
+        udpPayloadSize: this.options.maxUdpPayload,
+        dnssecOk: edns.dnssecOk,
+        options: [],
+      },
     };
     const budget = this.budget(transport, edns);
     const qtype = question.type;
@@ -104,9 +108,16 @@ export class QueryPolicy {
       return this.encoded({ ...reply, aa: false, rcode: Rcode.BADVERS, maxSize: budget }, qtype);
     }
     if (question.class !== RRClass.IN) {
-      return this.encoded(this.chaos(reply, question.class, qtype, question.nameLower, budget), qtype);
+      return this.encoded(
+        this.chaos(reply, question.class, qtype, question.nameLower, budget),
+        qtype,
+      );
     }
-    if (!inZone(question.nameLower, this.options.zone) || qtype === RRType.AXFR || qtype === RRType.IXFR) {
+    if (
+      !inZone(question.nameLower, this.options.zone) ||
+      qtype === RRType.AXFR ||
+      qtype === RRType.IXFR
+    ) {
       return this.encoded({ ...reply, aa: false, rcode: Rcode.REFUSED, maxSize: budget }, qtype);
     }
     const snapshot = this.snapshots.current;

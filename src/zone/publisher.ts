@@ -5,10 +5,8 @@
 // reads `current` once per query, so no answer mixes two snapshots.
 
 import type { ObjectStore, StoreListener } from "../source/store.js";
-import { objectKey, type ValidationProblem } from "./types.js";
+import type { ValidationProblem } from "./types.js";
 import { buildSnapshot, type Snapshot, type ZoneOptions } from "./snapshot.js";
-
-export const CLUSTER_PROPERTY_ID = "cluster.clusterset.k8s.io";
 
 export interface PublisherOptions {
   zone: Omit<ZoneOptions, "localClusterId">;
@@ -75,19 +73,14 @@ export class SnapshotPublisher implements StoreListener {
     this.timer = undefined;
     const started = process.hrtime.bigint();
     try {
-      const objects = this.store.objects;
-      const localClusterId =
-        this.options.clusterId ??
-        objects.clusterProperties.get(
-          objectKey({ kind: "ClusterProperty", namespace: "", name: CLUSTER_PROPERTY_ID }),
-        )?.value;
       const previousSerial = this.snapshot?.serial ?? 0;
       // Serial: seconds since the epoch keep it growing across restarts; +1 keeps it growing
       // when two builds land in the same second (RFC 1982 arithmetic is not needed before 2106).
       const serial = Math.max(previousSerial + 1, Math.floor(this.now() / 1000)) >>> 0;
       const next = buildSnapshot(
-        objects,
-        { ...this.options.zone, localClusterId },
+        this.store.objects,
+        // buildSnapshot falls back to the ClusterProperty when no --cluster-id was given.
+        { ...this.options.zone, localClusterId: this.options.clusterId },
         serial,
         ++this.generation,
       );

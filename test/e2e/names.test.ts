@@ -2,7 +2,14 @@
 
 import assert from "node:assert/strict";
 import { query, type Transport } from "../support/dns-client.js";
-import { addresses, assertAnswer, assertNoData, assertNxDomain, srvs, ZONE } from "../support/expect.js";
+import {
+  addresses,
+  assertAnswer,
+  assertNoData,
+  assertNxDomain,
+  srvs,
+  ZONE,
+} from "../support/expect.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { name, specObjects } from "../support/spec-fixture.js";
 
@@ -156,15 +163,22 @@ for (const transport of ["udp", "tcp"] as Transport[]) {
       });
 
       it("per-endpoint names derived from IPv4 addresses", async () => {
-        assert.deepEqual(addresses((await ask(`10-1-0-2.c1.${name("hl")}`, "A")).answers), ["10.1.0.2"]);
-        assert.deepEqual(addresses((await ask(`10-2-0-2.c2.${name("hl")}`, "A")).answers), ["10.2.0.2"]);
+        assert.deepEqual(addresses((await ask(`10-1-0-2.c1.${name("hl")}`, "A")).answers), [
+          "10.1.0.2",
+        ]);
+        assert.deepEqual(addresses((await ask(`10-2-0-2.c2.${name("hl")}`, "A")).answers), [
+          "10.2.0.2",
+        ]);
       });
 
       it("per-endpoint names derived from IPv6 addresses (RFC 5952, trailing - gets 0)", async () => {
-        assert.deepEqual(addresses((await ask(`fd00-10-244--5.c2.${name("hl")}`, "AAAA")).answers), [
-          "fd00:10:244::5",
+        assert.deepEqual(
+          addresses((await ask(`fd00-10-244--5.c2.${name("hl")}`, "AAAA")).answers),
+          ["fd00:10:244::5"],
+        );
+        assert.deepEqual(addresses((await ask(`fd00--0.c2.${name("hl")}`, "AAAA")).answers), [
+          "fd00::",
         ]);
-        assert.deepEqual(addresses((await ask(`fd00--0.c2.${name("hl")}`, "AAAA")).answers), ["fd00::"]);
       });
 
       it("not-ready endpoints have no names and no addresses", async () => {
@@ -172,8 +186,12 @@ for (const transport of ["udp", "tcp"] as Transport[]) {
       });
 
       it("an endpoint in a v4 and a v6 slice answers both families under one name", async () => {
-        assert.deepEqual(addresses((await ask(`both.c3.${name("hl")}`, "A")).answers), ["10.4.0.1"]);
-        assert.deepEqual(addresses((await ask(`both.c3.${name("hl")}`, "AAAA")).answers), ["fd00:4::1"]);
+        assert.deepEqual(addresses((await ask(`both.c3.${name("hl")}`, "A")).answers), [
+          "10.4.0.1",
+        ]);
+        assert.deepEqual(addresses((await ask(`both.c3.${name("hl")}`, "AAAA")).answers), [
+          "fd00:4::1",
+        ]);
       });
 
       it("_http._tcp SRV: one per ready endpoint target, collapsed, with targets' addresses in Additional", async () => {
@@ -190,7 +208,11 @@ for (const transport of ["udp", "tcp"] as Transport[]) {
         ].map((target) => `0 100 8080 ${target}.${name("hl")}`);
         assert.deepEqual(srvs(reply.answers), expected.sort());
         assert.deepEqual(addresses(reply.additionals, A), hlReady);
-        assert.deepEqual(addresses(reply.additionals, AAAA), ["fd00:10:244::5", "fd00:4::1", "fd00::"]);
+        assert.deepEqual(addresses(reply.additionals, AAAA), [
+          "fd00:10:244::5",
+          "fd00:4::1",
+          "fd00::",
+        ]);
       });
 
       it("service-name SRV: one per (target, port number) including unnamed slice ports", async () => {

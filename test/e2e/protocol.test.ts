@@ -1,7 +1,14 @@
 // spec §4: protocol behaviour of an authoritative server, with raw packets over real sockets.
 
 import assert from "node:assert/strict";
-import { buildQuery, decode, query, TcpClient, tcpExchange, udpExchange } from "../support/dns-client.js";
+import {
+  buildQuery,
+  decode,
+  query,
+  TcpClient,
+  tcpExchange,
+  udpExchange,
+} from "../support/dns-client.js";
 import { assertReplyHeader, RCODE, ZONE } from "../support/expect.js";
 import { header, opt, packet, question, replyHeader } from "../support/raw-packet.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -58,7 +65,11 @@ describe("spec §4 protocol", () => {
   describe("dropped and malformed input", () => {
     it("drops datagrams shorter than 12 bytes, then answers the next query", async () => {
       for (const length of [0, 1, 11]) {
-        assert.equal(await udp(Buffer.alloc(length, 0x41), SILENCE_MS), undefined, `length ${length}`);
+        assert.equal(
+          await udp(Buffer.alloc(length, 0x41), SILENCE_MS),
+          undefined,
+          `length ${length}`,
+        );
       }
       assertReplyHeader(await query(server.port, name("v4svc")), RCODE.NOERROR, true);
     });
@@ -112,7 +123,10 @@ describe("spec §4 protocol", () => {
         const reply = await udp(bytes);
         assert.ok(reply);
         const h = replyHeader(reply);
-        assert.deepEqual([h.id, h.opcode, h.rd, h.rcode, h.aa], [0x1234, 0, true, RCODE.FORMERR, false]);
+        assert.deepEqual(
+          [h.id, h.opcode, h.rd, h.rcode, h.aa],
+          [0x1234, 0, true, RCODE.FORMERR, false],
+        );
       }
     });
 
@@ -179,7 +193,11 @@ describe("spec §4 protocol", () => {
     });
 
     it("version 1 → BADVERS with an OPT of version 0, DO echoed", async () => {
-      const reply = decode((await udp(packet(header({ arcount: 1 }), question(name("v4svc")), opt({ version: 1, do: true }))))!);
+      const reply = decode(
+        (await udp(
+          packet(header({ arcount: 1 }), question(name("v4svc")), opt({ version: 1, do: true })),
+        ))!,
+      );
       assert.equal(reply.header.rcode, RCODE.BADVERS);
       assert.equal(reply.header.aa, 0);
       const o = reply.additionals.find((r) => r.type === 41)!;
@@ -193,14 +211,22 @@ describe("spec §4 protocol", () => {
         packet(
           header({ arcount: 1 }),
           question(name("v4svc")),
-          opt({ do: true, flags: 0x4000, options: [{ code: 65001, data: [1, 2, 3] }, { code: 12, data: [0, 0] }] }),
+          opt({
+            do: true,
+            flags: 0x4000,
+            options: [
+              { code: 65001, data: [1, 2, 3] },
+              { code: 12, data: [0, 0] },
+            ],
+          }),
         ),
       );
       const decoded = decode(reply!);
       assert.equal(decoded.header.rcode, 0);
       assert.equal(decoded.answers.length, 1);
       // Flags word of the OPT TTL: only DO may be set.
-      const optTtlFlags = reply!.readUInt16BE(reply!.length - 4 - 2);
+      // The OPT is last and has no options: ... TTL(ext rcode, version, flags) RDLENGTH(0).
+      const optTtlFlags = reply!.readUInt16BE(reply!.length - 4);
       assert.equal(optTtlFlags, 0x8000);
     });
 
@@ -210,12 +236,16 @@ describe("spec §4 protocol", () => {
     });
 
     it("two OPT records → FORMERR", async () => {
-      const reply = await udp(packet(header({ arcount: 2 }), question(name("v4svc")), opt(), opt()));
+      const reply = await udp(
+        packet(header({ arcount: 2 }), question(name("v4svc")), opt(), opt()),
+      );
       assert.equal(replyHeader(reply!).rcode, RCODE.FORMERR);
     });
 
     it("OPT with a non-root owner → FORMERR", async () => {
-      const reply = await udp(packet(header({ arcount: 1 }), question(name("v4svc")), opt({ owner: "x" })));
+      const reply = await udp(
+        packet(header({ arcount: 1 }), question(name("v4svc")), opt({ owner: "x" })),
+      );
       assert.equal(replyHeader(reply!).rcode, RCODE.FORMERR);
     });
   });
@@ -224,7 +254,10 @@ describe("spec §4 protocol", () => {
     const bigName = name("big");
     const expectPrefixOfBig = (got: string[]): void => {
       const all = new Set(Array.from({ length: BIG_COUNT }, (_, i) => bigAddress(i)));
-      assert.ok(got.every((a) => all.has(a)), "every truncated answer is a real record");
+      assert.ok(
+        got.every((a) => all.has(a)),
+        "every truncated answer is a real record",
+      );
       assert.equal(new Set(got).size, got.length, "no duplicates");
     };
 
@@ -233,7 +266,10 @@ describe("spec §4 protocol", () => {
       assert.ok(raw.length <= 512, `${raw.length} bytes`);
       const reply = decode(raw);
       assert.equal(reply.header.tc, 1);
-      assert.ok(reply.answers.length >= 20 && reply.answers.length < BIG_COUNT, `${reply.answers.length} answers`);
+      assert.ok(
+        reply.answers.length >= 20 && reply.answers.length < BIG_COUNT,
+        `${reply.answers.length} answers`,
+      );
       assert.equal(reply.header.ancount, reply.answers.length);
       expectPrefixOfBig(reply.answers.map((r) => r.address!));
     });
@@ -286,7 +322,9 @@ describe("spec §4 protocol", () => {
       try {
         const ids = [101, 102, 103, 104];
         const names = [name("v4svc"), name("dual"), name("nosuch"), `dns-version.${ZONE}`];
-        ids.forEach((id, i) => client.send(buildQuery(names[i]!, { id, type: i === 3 ? "TXT" : "A" })));
+        ids.forEach((id, i) =>
+          client.send(buildQuery(names[i]!, { id, type: i === 3 ? "TXT" : "A" })),
+        );
         const replies = await client.replies_(ids.length);
         assert.deepEqual(replies.map((r) => r.readUInt16BE(0)).sort(), ids);
         const rcodes = Object.fromEntries(replies.map((r) => [r.readUInt16BE(0), r[3]! & 0x0f]));
@@ -318,7 +356,10 @@ describe("spec §4 protocol", () => {
         client.send(packet(header({ qr: true, id: 5 }), question(name("v4svc"))));
         client.send(buildQuery(name("v4svc"), { id: 6 }));
         const replies = await client.replies_(2, 600);
-        assert.deepEqual(replies.map((r) => r.readUInt16BE(0)), [6]);
+        assert.deepEqual(
+          replies.map((r) => r.readUInt16BE(0)),
+          [6],
+        );
         assert.equal(client.closed, false);
       } finally {
         client.close();
@@ -326,7 +367,9 @@ describe("spec §4 protocol", () => {
     });
 
     it("silent connections do not delay other clients", async () => {
-      const silent = await Promise.all(Array.from({ length: 50 }, () => TcpClient.connect(server.port)));
+      const silent = await Promise.all(
+        Array.from({ length: 50 }, () => TcpClient.connect(server.port)),
+      );
       try {
         const started = Date.now();
         assert.ok(await tcpExchange(server.port, buildQuery(name("v4svc"))));
@@ -342,7 +385,12 @@ describe("spec §4 protocol", () => {
 describe("spec §4 TCP limits", () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer(specObjects(), ["--tcp-idle-timeout", "1", "--tcp-max-connections", "3"]);
+    server = await startTestServer(specObjects(), [
+      "--tcp-idle-timeout",
+      "1",
+      "--tcp-max-connections",
+      "3",
+    ]);
   });
   after(async () => {
     await server.stop();

@@ -79,9 +79,15 @@ describe("spec §3 response codes", () => {
   it("QTYPE ANY returns every record set at the name", async () => {
     const reply = await ask(name("dual"), "ANY");
     assertAnswer(reply);
-    assert.deepEqual(reply.answers.map((r) => r.type).sort((a, b) => a - b), [1, 28, 33]);
+    assert.deepEqual(
+      reply.answers.map((r) => r.type).sort((a, b) => a - b),
+      [1, 28, 33],
+    );
     const apex = await ask(ZONE, "ANY");
-    assert.deepEqual(apex.answers.map((r) => r.type).sort((a, b) => a - b), [2, 6]);
+    assert.deepEqual(
+      apex.answers.map((r) => r.type).sort((a, b) => a - b),
+      [2, 6],
+    );
   });
 
   it("QTYPE ANY on an empty non-terminal is NODATA", async () => {

@@ -72,15 +72,18 @@ let nextId = 1;
 
 export function buildQuery(name: string, options: QueryOptions = {}): Buffer {
   const packet = new Packet();
-  packet.header.id = options.id ?? (nextId++ & 0xffff);
+  packet.header.id = options.id ?? nextId++ & 0xffff;
   packet.header.rd = options.rd === false ? 0 : 1;
-  packet.header.cd = options.cd ? 1 : 0;
+  // dns2 writes AD and CD but its header type does not declare them.
+  Object.assign(packet.header, { cd: options.cd ? 1 : 0, ad: 0 });
   const type = options.type ?? "A";
-  packet.questions.push({
-    name,
-    type: typeof type === "number" ? type : (TYPE[type] ?? NaN),
-    class: options.class ?? Packet.CLASS.IN,
-  });
+  packet.questions.push(
+    new Packet.Question(
+      name,
+      typeof type === "number" ? type : (TYPE[type] ?? NaN),
+      options.class ?? Packet.CLASS.IN,
+    ),
+  );
   if (options.edns !== undefined) {
     packet.additionals.push(
       Packet.Resource.EDNS([], {
@@ -190,7 +193,11 @@ export class TcpClient {
   }
 }
 
-export async function tcpExchange(port: number, message: Uint8Array, timeoutMs = 2000): Promise<Buffer | undefined> {
+export async function tcpExchange(
+  port: number,
+  message: Uint8Array,
+  timeoutMs = 2000,
+): Promise<Buffer | undefined> {
   const client = await TcpClient.connect(port);
   try {
     client.send(message);
@@ -211,7 +218,9 @@ export async function query(
 ): Promise<Reply> {
   const message = buildQuery(name, options);
   const raw =
-    options.transport === "tcp" ? await tcpExchange(port, message) : await udpExchange(port, message);
+    options.transport === "tcp"
+      ? await tcpExchange(port, message)
+      : await udpExchange(port, message);
   if (raw === undefined) throw new Error(`no reply for ${name} ${String(options.type ?? "A")}`);
   return decode(raw);
 }

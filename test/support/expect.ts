@@ -4,7 +4,15 @@
 import assert from "node:assert/strict";
 import type { DecodedRecord, Reply } from "./dns-client.js";
 
-export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16 };
+export const RCODE = {
+  NOERROR: 0,
+  FORMERR: 1,
+  SERVFAIL: 2,
+  NXDOMAIN: 3,
+  NOTIMP: 4,
+  REFUSED: 5,
+  BADVERS: 16,
+};
 export const ZONE = "clusterset.local";
 
 /** Common header of every normal reply: QR=1, RA=0, AD=0, Z=0. */

@@ -11,7 +11,12 @@ export function encodeName(name: string): number[] {
 }
 
 const u16 = (n: number): number[] => [(n >> 8) & 0xff, n & 0xff];
-const u32 = (n: number): number[] => [(n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+const u32 = (n: number): number[] => [
+  (n >>> 24) & 0xff,
+  (n >> 16) & 0xff,
+  (n >> 8) & 0xff,
+  n & 0xff,
+];
 
 export interface RawHeader {
   id?: number;
@@ -33,8 +38,13 @@ export interface RawHeader {
 
 export function header(h: RawHeader): number[] {
   const byte2 =
-    (h.qr ? 0x80 : 0) | ((h.opcode ?? 0) << 3) | (h.aa ? 0x04 : 0) | (h.tc ? 0x02 : 0) | (h.rd ? 0x01 : 0);
-  const byte3 = (h.ra ? 0x80 : 0) | (h.z ? 0x40 : 0) | (h.ad ? 0x20 : 0) | (h.cd ? 0x10 : 0) | (h.rcode ?? 0);
+    (h.qr ? 0x80 : 0) |
+    ((h.opcode ?? 0) << 3) |
+    (h.aa ? 0x04 : 0) |
+    (h.tc ? 0x02 : 0) |
+    (h.rd ? 0x01 : 0);
+  const byte3 =
+    (h.ra ? 0x80 : 0) | (h.z ? 0x40 : 0) | (h.ad ? 0x20 : 0) | (h.cd ? 0x10 : 0) | (h.rcode ?? 0);
   return [
     ...u16(h.id ?? 0x1234),
     byte2,

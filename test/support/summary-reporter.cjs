@@ -31,7 +31,9 @@ class SummaryReporter extends Mocha.reporters.Base {
     });
     runner.once(EVENT_RUN_END, () => {
       failures.forEach((f, i) => {
-        process.stdout.write(`\n${i + 1}) ${f.title}\n${(f.err && (f.err.stack || f.err.message)) || f.err}\n`);
+        process.stdout.write(
+          `\n${i + 1}) ${f.title}\n${(f.err && (f.err.stack || f.err.message)) || f.err}\n`,
+        );
       });
       process.stdout.write(`\n${passed} passed, ${failures.length} failed, ${skipped} skipped\n`);
     });

@@ -8,12 +8,15 @@ function serve(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
 }
 
 function rejects(argv: string[], env: NodeJS.ProcessEnv, pattern: RegExp): void {
-  assert.throws(() => parseCli(argv, env), (error: unknown) => {
-    assert.ok(error instanceof ConfigError, String(error));
-    assert.match(error.message, pattern);
-    assert.ok(!error.message.includes("\n"), "one line");
-    return true;
-  });
+  assert.throws(
+    () => parseCli(argv, env),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.match(error.message, pattern);
+      assert.ok(!error.message.includes("\n"), "one line");
+      return true;
+    },
+  );
 }
 
 describe("config", () => {
@@ -36,17 +39,28 @@ describe("config", () => {
 
   it("parses every flag", () => {
     const config = serve([
-      "--source", "file:examples/clusterset.yaml",
-      "--kubeconfig", "/k",
-      "--zone", "Example.Org.",
-      "--listen", "[::1]:53",
-      "--http", "off",
-      "--ttl", "0",
-      "--cluster-id", "east.eu",
-      "--log-level", "debug",
-      "--lameduck", "0",
-      "--watch-idle-timeout", "30",
-      "--ns-address", "10.0.0.53, fd00::53",
+      "--source",
+      "file:examples/clusterset.yaml",
+      "--kubeconfig",
+      "/k",
+      "--zone",
+      "Example.Org.",
+      "--listen",
+      "[::1]:53",
+      "--http",
+      "off",
+      "--ttl",
+      "0",
+      "--cluster-id",
+      "east.eu",
+      "--log-level",
+      "debug",
+      "--lameduck",
+      "0",
+      "--watch-idle-timeout",
+      "30",
+      "--ns-address",
+      "10.0.0.53, fd00::53",
     ]);
     assert.deepEqual(config.source, { kind: "file", path: "examples/clusterset.yaml" });
     assert.equal(config.kubeconfig, "/k");
@@ -62,7 +76,11 @@ describe("config", () => {
 
   it("reads CLUSTERSET_DNS_* variables; flags win", () => {
     assert.equal(envName("watch-idle-timeout"), "CLUSTERSET_DNS_WATCH_IDLE_TIMEOUT");
-    const env = { CLUSTERSET_DNS_TTL: "60", CLUSTERSET_DNS_LISTEN: "127.0.0.1:1053", CLUSTERSET_DNS_WATCH_IDLE_TIMEOUT: "9" };
+    const env = {
+      CLUSTERSET_DNS_TTL: "60",
+      CLUSTERSET_DNS_LISTEN: "127.0.0.1:1053",
+      CLUSTERSET_DNS_WATCH_IDLE_TIMEOUT: "9",
+    };
     const fromEnv = serve([], env);
     assert.equal(fromEnv.ttl, 60);
     assert.deepEqual(fromEnv.listen, { host: "127.0.0.1", port: 1053 });
