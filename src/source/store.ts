@@ -107,8 +107,10 @@ export class ObjectStore {
     };
   }
 
+  /** The kind's map, typed loosely: callers only put objects of that kind into it. */
   private mapOf(kind: ObjectKind): Map<string, ClusterObject> {
-    return this.maps[kind] as Map<string, ClusterObject>;
+    const map: Map<string, ClusterObject> = this.maps[kind];
+    return map;
   }
 
   private changed(): void {
