@@ -4,7 +4,7 @@
 // 1 MB/s, so a 30 MB manifest would take half a minute; this reads it in a second or two.
 //
 // It is deliberately partial: on anything it does not fully understand (anchors, tags,
-// block scalars, flow collections other than [] and {}, multi-line scalars, tabs, odd
+// block scalars, flow mappings and nested flow collections, multi-line scalars, tabs, odd
 // indentation, duplicate keys) it returns undefined and the caller parses that document
 // with the `yaml` package, which also produces the error messages. Where it does return a
 // value, that value equals what `yaml`'s parse() returns with the default (YAML 1.2 core)
@@ -207,9 +207,30 @@ function inlineValue(text: string): unknown {
     return quoted(text.slice(0, close));
   }
   const value = stripComment(text);
-  if (value === "[]") return [];
   if (value === "{}") return {};
+  if (value.startsWith("[")) return flowSequence(value);
   return scalar(value);
+}
+
+/**
+ * A one-line flow sequence of scalars, `["10.1.2.10", b]`, common in hand-written manifests.
+ * Anything with nesting, comments, commas inside quotes or empty entries goes to `yaml`.
+ */
+function flowSequence(text: string): unknown[] {
+  if (!text.endsWith("]")) throw unsupported;
+  const inner = text.slice(1, -1);
+  if (inner.trim() === "") return [];
+  if (/[[\]{}#]/.test(inner)) throw unsupported;
+  return inner.split(",").map((part) => {
+    const item = part.trim();
+    if (item === "") throw unsupported;
+    const first = item.charCodeAt(0);
+    if (first === 0x22 || first === 0x27) {
+      if (quotedEnd(item, 0) !== item.length) throw unsupported;
+      return quoted(item);
+    }
+    return scalar(item);
+  });
 }
 
 function stripComment(text: string): string {
