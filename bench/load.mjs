@@ -1,0 +1,184 @@
+// Throughput and latency, side by side with NSD on the same records (issue 6).
+//
+//   node bench/load.mjs [--services 1000] [--seconds 10] [--rounds 2] [--clients 8]
+//                       [--outstanding 200] [--servers ours,nsd,dns2,nometrics] [--out load.json]
+//
+// Needs the Debian packages dnsperf, nsd (and util-linux for taskset); installs nothing.
+// Generates ~N services × 3 clusters (20% headless), writes the manifest our server loads and
+// the NSD zone written from the same snapshot with toZoneFile, builds a dnsperf query mix, then
+// runs each server in turn pinned to core 1 with dnsperf pinned to core 0, alternating servers
+// round by round, each run bounded by -l seconds. Then latency at 50% of our peak rate.
+
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  RESULTS_DIR,
+  dist,
+  dnsperf,
+  ensureResultsDir,
+  freePort,
+  machineInfo,
+  median,
+  percentile,
+  pinSelf,
+  requireTools,
+  rssMiB,
+  treeRssMiB,
+} from "./lib/common.mjs";
+import { QUERY_MIX, generateObjects, generateQueries, snapshotFromManifest, writeManifest } from "./lib/data.mjs";
+import { startDns2, startNsd, startOurs, startOursWithoutMetrics, writeNsdConfig } from "./lib/servers.mjs";
+
+function option(name, fallback) {
+  const index = process.argv.indexOf(`--${name}`);
+  return index < 0 ? fallback : process.argv[index + 1];
+}
+
+const SERVICES = Number(option("services", "1000"));
+const SECONDS = Number(option("seconds", "10"));
+const ROUNDS = Number(option("rounds", "2"));
+const CLIENTS = Number(option("clients", "8"));
+const OUTSTANDING = Number(option("outstanding", "200"));
+const SERVERS = option("servers", "ours,nsd,dns2,nometrics").split(",");
+const OUT = option("out", "load.json");
+const WARMUP_SECONDS = 2;
+const ENDPOINTS = 3;
+const HEADLESS_ENDPOINTS = 2;
+
+requireTools(["dnsperf", "taskset", ...(SERVERS.includes("nsd") ? ["nsd", "nsd-checkconf"] : [])]);
+ensureResultsDir();
+pinSelf();
+
+const work = mkdtempSync(join(tmpdir(), "clusterset-bench-"));
+process.on("exit", () => rmSync(work, { recursive: true, force: true }));
+
+const manifest = join(work, "clusterset.json");
+const queryFile = join(work, "queries.txt");
+const zoneFile = join(work, "clusterset.local.zone");
+writeManifest(manifest, generateObjects({ services: SERVICES, endpoints: ENDPOINTS, headlessEndpoints: HEADLESS_ENDPOINTS }));
+writeFileSync(
+  queryFile,
+  `${generateQueries({ services: SERVICES, endpoints: ENDPOINTS, headlessEndpoints: HEADLESS_ENDPOINTS, count: 100000 }).join("\n")}\n`,
+);
+const { toZoneFile } = await dist("zone/zonefile.js");
+const snapshot = await snapshotFromManifest(manifest);
+writeFileSync(zoneFile, toZoneFile(snapshot));
+console.log(`data: ${SERVICES} services × 3 clusters, ${snapshot.nodes.size} names; work dir ${work}`);
+
+const port = await freePort();
+const nsdConf = SERVERS.includes("nsd") ? writeNsdConfig(work, port, zoneFile) : undefined;
+
+const starters = {
+  ours: () => startOurs({ manifest, port }),
+  nsd: () => startNsd({ config: nsdConf, port }),
+  dns2: () => startDns2({ manifest, port }),
+  nometrics: () => startOursWithoutMetrics({ manifest, port }),
+};
+
+async function measure(key, { rate, verbose = false, seconds = SECONDS } = {}) {
+  const server = await starters[key]();
+  try {
+    await dnsperf({ port, queryFile, seconds: WARMUP_SECONDS, clients: CLIENTS, outstanding: OUTSTANDING });
+    const result = await dnsperf({ port, queryFile, seconds, clients: CLIENTS, outstanding: OUTSTANDING, rate, verbose });
+    const rss = key === "nsd" ? treeRssMiB(server.pid) : rssMiB(server.pid);
+    return { server: server.name, ...result, rssMiB: Math.round(rss * 10) / 10 };
+  } finally {
+    await server.stop();
+  }
+}
+
+const runs = [];
+for (let round = 0; round < ROUNDS; round++) {
+  // Alternate the order too, so neither server always runs on a warmer machine.
+  const order = round % 2 === 0 ? SERVERS : [...SERVERS].reverse();
+  for (const key of order) {
+    const { latencies, ...result } = await measure(key);
+    void latencies;
+    runs.push({ round, key, ...result });
+    console.log(
+      `round ${round} ${result.server.padEnd(28)} ${result.qps.toFixed(0).padStart(8)} qps  lost ${result.lost}  avg ${result.avgLatencyMs.toFixed(3)} ms  max ${result.maxLatencyMs.toFixed(1)} ms  rss ${result.rssMiB} MiB`,
+    );
+  }
+}
+
+const summary = {};
+for (const key of SERVERS) {
+  const mine = runs.filter((run) => run.key === key);
+  summary[key] = {
+    server: mine[0]?.server,
+    medianQps: Math.round(median(mine.map((run) => run.qps))),
+    qps: mine.map((run) => Math.round(run.qps)),
+    lost: mine.reduce((sum, run) => sum + run.lost, 0),
+    avgLatencyMs: median(mine.map((run) => run.avgLatencyMs)),
+    rssMiB: median(mine.map((run) => run.rssMiB)),
+  };
+}
+const nsdQps = summary.nsd?.medianQps;
+// Ratios per round (same round = same machine state), then their median.
+const roundRatios = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const ours = runs.find((run) => run.round === round && run.key === "ours");
+  const nsd = runs.find((run) => run.round === round && run.key === "nsd");
+  if (ours && nsd) roundRatios.push(ours.qps / nsd.qps);
+}
+
+// Latency at half our peak: dnsperf -Q caps the rate, -v gives every response's latency.
+const latency = [];
+const peak = summary.ours?.medianQps;
+if (peak !== undefined) {
+  const rate = Math.round(peak / 2);
+  for (const key of SERVERS.filter((k) => k === "ours" || k === "nsd")) {
+    const { latencies, ...result } = await measure(key, { rate, verbose: true, seconds: Math.min(SECONDS, 10) });
+    const sorted = latencies.sort((a, b) => a - b);
+    const ms = (p) => Math.round(percentile(sorted, p) * 1e6) / 1e3;
+    latency.push({
+      server: result.server,
+      rate,
+      qps: Math.round(result.qps),
+      lost: result.lost,
+      samples: sorted.length,
+      p50Ms: ms(50),
+      p99Ms: ms(99),
+      p999Ms: ms(99.9),
+      maxMs: ms(100),
+    });
+    console.log(`latency at ${rate} qps: ${JSON.stringify(latency.at(-1))}`);
+  }
+}
+
+const report = {
+  when: new Date().toISOString(),
+  machine: machineInfo(),
+  method: {
+    services: SERVICES,
+    clusters: 3,
+    headlessShare: 0.2,
+    endpointsPerSlice: ENDPOINTS,
+    headlessEndpointsPerSlice: HEADLESS_ENDPOINTS,
+    names: snapshot.nodes.size,
+    queryMix: Object.fromEntries(QUERY_MIX),
+    dnsperf: `-l ${SECONDS} -c ${CLIENTS} -q ${OUTSTANDING} -T 1 (after a ${WARMUP_SECONDS} s warm-up run)`,
+    rounds: ROUNDS,
+    pinning: "server taskset -c 1, dnsperf taskset -c 0",
+  },
+  runs,
+  summary,
+  ratioOursToNsd: nsdQps && summary.ours ? summary.ours.medianQps / nsdQps : undefined,
+  roundRatios,
+  ratioDns2ToNsd: nsdQps && summary.dns2 ? summary.dns2.medianQps / nsdQps : undefined,
+  metricsCost:
+    summary.nometrics && summary.ours ? 1 - summary.ours.medianQps / summary.nometrics.medianQps : undefined,
+  latency,
+};
+writeFileSync(join(RESULTS_DIR, OUT), `${JSON.stringify(report, null, 2)}\n`);
+
+console.log("\nserver                          median QPS   vs NSD   lost   avg ms   RSS MiB");
+for (const key of SERVERS) {
+  const s = summary[key];
+  const ratio = nsdQps ? (s.medianQps / nsdQps).toFixed(2) : "-";
+  console.log(
+    `${s.server.padEnd(32)}${String(s.medianQps).padStart(10)}   ${ratio.padStart(6)}   ${String(s.lost).padStart(4)}   ${s.avgLatencyMs.toFixed(3).padStart(6)}   ${String(s.rssMiB).padStart(7)}`,
+  );
+}
+if (roundRatios.length > 0) console.log(`ours/NSD per round: ${roundRatios.map((r) => r.toFixed(2)).join(", ")}`);
+console.log(`written ${join(RESULTS_DIR, OUT)}`);
