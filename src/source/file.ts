@@ -46,6 +46,8 @@ const MAX_DUPLICATE_WARNINGS = 10;
 /** Errors quoted in one log line or exception; the count says how many there were. */
 const MAX_ERRORS_QUOTED = 5;
 const REWATCH_DELAY_MS = 1000;
+/** Reading a large file gives the event loop back this often, so DNS answers keep flowing. */
+const YIELD_EVERY_MS = 20;
 
 interface ManifestFile {
   /** As shown in messages: the configured path, or the folder path joined with the file name. */
@@ -132,9 +134,24 @@ async function readFiles(path: string): Promise<{ isFolder: boolean; files: Mani
   return { isFolder: listing.isFolder, files };
 }
 
-function digestOf(files: readonly ManifestFile[]): string {
+/** Characters hashed between two yields to the event loop (a few ms of work). */
+const HASH_SLICE = 1 << 20;
+
+async function digestOf(files: readonly ManifestFile[]): Promise<string> {
   const hash = createHash("sha256");
-  for (const file of files) hash.update(file.name).update("\0").update(file.text).update("\0");
+  for (const file of files) {
+    hash.update(file.name).update("\0");
+    for (let at = 0; at < file.text.length;) {
+      let end = Math.min(at + HASH_SLICE, file.text.length);
+      // Never cut a surrogate pair: each half alone would hash as U+FFFD, hiding a change.
+      const last = file.text.charCodeAt(end - 1);
+      if (last >= 0xd800 && last <= 0xdbff && end < file.text.length) end++;
+      hash.update(file.text.slice(at, end));
+      at = end;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    hash.update("\0");
+  }
   return hash.digest("hex");
 }
 
@@ -143,7 +160,7 @@ async function buildLoad(files: readonly ManifestFile[], digest: string): Promis
   const errors: string[] = [];
   const raws: { raw: unknown; file: string }[] = [];
   for (const file of files) {
-    const parsed = await parseManifestTextAsync(file.text, file.name);
+    const parsed = await parseManifestTextAsync(file.text, file.name, YIELD_EVERY_MS);
     errors.push(...parsed.errors);
     for (const raw of parsed.objects) raws.push({ raw, file: file.name });
   }
@@ -153,7 +170,12 @@ async function buildLoad(files: readonly ManifestFile[], digest: string): Promis
   const problems: ValidationProblem[] = [];
   const duplicates: Load["duplicates"] = [];
   let ignored = 0;
+  let deadline = performance.now() + YIELD_EVERY_MS;
   for (const { raw, file } of raws) {
+    if (performance.now() >= deadline) {
+      await new Promise((resolve) => setImmediate(resolve));
+      deadline = performance.now() + YIELD_EVERY_MS;
+    }
     const result = parseObject(raw);
     if (result === undefined) {
       ignored++;
@@ -220,7 +242,7 @@ class WatchedFileSource implements FileSource {
     const started = performance.now();
     const { isFolder, files } = await readFiles(this.target);
     this.targetIsFolder = isFolder;
-    const load = await buildLoad(files, digestOf(files));
+    const load = await buildLoad(files, await digestOf(files));
     if (load.fileCount === 0)
       this.log.warn(
         { path: this.path },
@@ -299,7 +321,7 @@ class WatchedFileSource implements FileSource {
     const started = performance.now();
     try {
       const { files } = await readFiles(this.target);
-      const digest = digestOf(files);
+      const digest = await digestOf(files);
       if (digest === this.lastGoodDigest || digest === this.lastFailedDigest) return;
       try {
         const load = await buildLoad(files, digest);

@@ -211,6 +211,10 @@ const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 
+function unexpected(text: string, at: number, expected: string): JsonScanError {
+  return new JsonScanError(at >= text.length ? "unexpected end of input" : expected, at);
+}
+
 function isJsonSpace(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 }
@@ -287,7 +291,7 @@ function* arrayElements(text: string, at: number, end: { at: number }): Generato
       end.at = i + 1;
       return;
     }
-    if (code !== COMMA) throw new JsonScanError("expected ',' or ']'", i);
+    if (code !== COMMA) throw unexpected(text, i, "expected ',' or ']'");
     i = skipSpace(text, i + 1);
   }
 }
@@ -343,7 +347,7 @@ function* objectMembers(text: string, at: number, out: ScannedObject): Generator
       out.end = i + 1;
       return;
     }
-    if (code !== COMMA) throw new JsonScanError("expected ',' or '}'", i);
+    if (code !== COMMA) throw unexpected(text, i, "expected ',' or '}'");
     i = skipSpace(text, i + 1);
   }
 }

@@ -1,0 +1,856 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { readBlockYaml } from "../../../src/source/block-yaml.js";
+import { startFileSource, type FileSource } from "../../../src/source/file.js";
+import {
+  parseManifestText,
+  parseManifestTextAsync,
+  splitYamlDocuments,
+} from "../../../src/source/manifest.js";
+import type { ObjectSink } from "../../../src/source/store.js";
+import type {
+  ClusterObject,
+  EndpointSlice,
+  ObjectKind,
+  ServiceImport,
+  ValidationProblem,
+} from "../../../src/zone/types.js";
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+/** Calls made in one synchronous run share a batch number; any await in between changes it. */
+let batch = 0;
+let batchEnding = false;
+function currentBatch(): number {
+  if (!batchEnding) {
+    batchEnding = true;
+    queueMicrotask(() => {
+      batchEnding = false;
+      batch++;
+    });
+  }
+  return batch;
+}
+
+class RecordingSink implements ObjectSink {
+  readonly calls: { call: string; batch: number }[] = [];
+  readonly current = new Map<ObjectKind, ClusterObject[]>();
+  readonly rejects: ValidationProblem[] = [];
+  replaceCount = 0;
+
+  upsert(): void {
+    throw new Error("the file source only replaces");
+  }
+  remove(): void {
+    throw new Error("the file source only replaces");
+  }
+  replace(kind: ObjectKind, objects: readonly ClusterObject[]): void {
+    this.calls.push({ call: `replace ${kind}`, batch: currentBatch() });
+    this.current.set(kind, [...objects]);
+    this.replaceCount++;
+  }
+  reject(problem: ValidationProblem): void {
+    this.calls.push({ call: "reject", batch: currentBatch() });
+    this.rejects.push(problem);
+  }
+  markSynced(): void {
+    this.calls.push({ call: "synced", batch: currentBatch() });
+  }
+  /** "namespace/name" of the current objects of a kind, in the order given. */
+  names(kind: ObjectKind): string[] {
+    return (this.current.get(kind) ?? []).map((o) => `${o.namespace}/${o.name}`);
+  }
+  get imports(): ServiceImport[] {
+    return (this.current.get("ServiceImport") ?? []) as ServiceImport[];
+  }
+  get slices(): EndpointSlice[] {
+    return (this.current.get("EndpointSlice") ?? []) as EndpointSlice[];
+  }
+}
+
+interface LogLine {
+  level: "info" | "warn" | "error";
+  obj: object;
+  msg: string;
+}
+
+class RecordingLog {
+  readonly lines: LogLine[] = [];
+  info(obj: object, msg: string): void {
+    this.lines.push({ level: "info", obj, msg });
+  }
+  warn(obj: object, msg: string): void {
+    this.lines.push({ level: "warn", obj, msg });
+  }
+  error(obj: object, msg: string): void {
+    this.lines.push({ level: "error", obj, msg });
+  }
+  at(level: LogLine["level"]): LogLine[] {
+    return this.lines.filter((line) => line.level === level);
+  }
+}
+
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function importYaml(
+  name: string,
+  ip: string,
+  apiVersion = "multicluster.x-k8s.io/v1beta1",
+  namespace = "demo",
+): string {
+  return `apiVersion: ${apiVersion}
+kind: ServiceImport
+metadata:
+  name: ${name}
+  namespace: ${namespace}
+spec:
+  type: ClusterSetIP
+  ips: [${ip}]
+  ports:
+  - name: http
+    protocol: TCP
+    port: 80
+`;
+}
+
+function sliceYaml(name: string, service: string, cluster: string, addresses: string[]): string {
+  return `apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: ${name}
+  namespace: demo
+  labels:
+    multicluster.kubernetes.io/service-name: ${service}
+    multicluster.kubernetes.io/source-cluster: ${cluster}
+addressType: IPv4
+ports:
+- name: http
+  protocol: TCP
+  port: 8080
+endpoints:
+${addresses.map((a) => `- addresses: ["${a}"]\n  conditions:\n    ready: true\n`).join("")}`;
+}
+
+function importJson(name: string, ip: string): object {
+  return {
+    apiVersion: "multicluster.x-k8s.io/v1beta1",
+    kind: "ServiceImport",
+    metadata: { name, namespace: "demo" },
+    spec: { type: "ClusterSetIP", ips: [ip], ports: [{ name: "http", protocol: "TCP", port: 80 }] },
+  };
+}
+
+let dir: string;
+let sources: FileSource[] = [];
+
+async function start(
+  path: string,
+  sink = new RecordingSink(),
+  log = new RecordingLog(),
+): Promise<{ source: FileSource; sink: RecordingSink; log: RecordingLog }> {
+  const source = await startFileSource({ path, sink, log, debounceMs: 20 });
+  sources.push(source);
+  return { source, sink, log };
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "clusterset-dns-file-"));
+});
+
+afterEach(async () => {
+  for (const source of sources) source.close();
+  sources = [];
+  await rm(dir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------
+// manifest.ts
+
+describe("parseManifestText", () => {
+  it("reads every document of a multi-document YAML file, skipping empty ones", () => {
+    const text = `# leading comment
+---
+apiVersion: v1
+kind: A
+metadata: {name: one}
+---
+# only a comment
+---
+--- {apiVersion: v1, kind: B}
+...
+kind: C
+`;
+    assert.deepEqual(parseManifestText(text, "m.yaml"), {
+      objects: [
+        { apiVersion: "v1", kind: "A", metadata: { name: "one" } },
+        { apiVersion: "v1", kind: "B" },
+        { kind: "C" },
+      ],
+      errors: [],
+    });
+  });
+
+  it("does not split at '---' inside a block scalar or at '----'", () => {
+    const text = "kind: A\nnote: |\n  ---\n  text\nother: ----\n";
+    assert.deepEqual(parseManifestText(text, "m.yaml").objects, [
+      { kind: "A", note: "---\ntext\n", other: "----" },
+    ]);
+  });
+
+  it("flattens List and typed <Kind>List items, filling in kind and apiVersion of typed items", () => {
+    const text = `apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: A, metadata: {name: a}}
+- apiVersion: v1
+  kind: List
+  items:
+  - {kind: B}
+---
+apiVersion: multicluster.x-k8s.io/v1beta1
+kind: ServiceImportList
+metadata: {resourceVersion: "7"}
+items:
+- metadata: {name: s, namespace: n}
+- {kind: Other, metadata: {name: o}}
+---
+kind: EndpointSliceList
+items: null
+`;
+    assert.deepEqual(parseManifestText(text, "m.yaml"), {
+      objects: [
+        { apiVersion: "v1", kind: "A", metadata: { name: "a" } },
+        { kind: "B" },
+        {
+          apiVersion: "multicluster.x-k8s.io/v1beta1",
+          kind: "ServiceImport",
+          metadata: { name: "s", namespace: "n" },
+        },
+        { kind: "Other", metadata: { name: "o" } },
+      ],
+      errors: [],
+    });
+  });
+
+  it("reads kubectl's JSON List, with items before kind, item by item", async () => {
+    const path = new URL(
+      "../../fixtures/source/kubectl-get-serviceimports-endpointslices.json",
+      import.meta.url,
+    );
+    const text = await readFile(path, "utf8");
+    const result = parseManifestText(text, "get.json");
+    assert.deepEqual(result.errors, []);
+    assert.deepEqual(
+      result.objects.map((o) => {
+        const object = o as { kind: string; metadata: { name: string } };
+        return `${object.kind}/${object.metadata.name}`;
+      }),
+      [
+        "ServiceImport/nginx",
+        "EndpointSlice/nginx-shop-cluster-a",
+        "EndpointSlice/nginx-shop-cluster-b",
+      ],
+    );
+    assert.deepEqual(result.objects, (JSON.parse(text) as { items: unknown[] }).items);
+  });
+
+  it("reads a single JSON object, a top-level array and a stream of JSON values", () => {
+    const one = { kind: "A", s: 'x"]}\\' };
+    assert.deepEqual(parseManifestText(JSON.stringify(one), "a.json").objects, [one]);
+    assert.deepEqual(parseManifestText(`[{"kind":"A"},{"kind":"B"}]`, "a.json").objects, [
+      { kind: "A" },
+      { kind: "B" },
+    ]);
+    assert.deepEqual(
+      parseManifestText(`{"kind":"A"}\n{"kind":"List","items":[{"kind":"B"}]}`, "a.json").objects,
+      [{ kind: "A" }, { kind: "B" }],
+    );
+    assert.deepEqual(
+      parseManifestText(`{"kind":"BList","apiVersion":"x/v1","items":[{"a":1}]}`, "a.json").objects,
+      [{ apiVersion: "x/v1", kind: "B", a: 1 }],
+    );
+  });
+
+  it("takes a YAML flow mapping in a .yaml file, but insists on JSON in a .json file", () => {
+    assert.deepEqual(parseManifestText("{kind: A}", "a.yaml"), {
+      objects: [{ kind: "A" }],
+      errors: [],
+    });
+    assert.deepEqual(parseManifestText("{kind: A}", "a.json").objects, []);
+    assert.match(
+      parseManifestText("{kind: A}", "a.json").errors[0] ?? "",
+      /^a\.json: line 1 column 2: /,
+    );
+  });
+
+  it("names the file, document and line of a YAML error", () => {
+    const text = "kind: A\n---\nkind: B\nmetadata:\n  name: a: b\n---\nkind: C\n";
+    const result = parseManifestText(text, "dir/bad.yaml");
+    assert.deepEqual(result.errors, [
+      "dir/bad.yaml: document 2, line 5 column 9: Nested mappings are not allowed in compact mappings",
+    ]);
+    assert.deepEqual(result.objects, [{ kind: "A" }, { kind: "C" }]);
+  });
+
+  it("reports documents that are not objects, and JSON errors with their line", () => {
+    assert.deepEqual(parseManifestText("kind: A\n---\njust text\n", "s.yaml").errors, [
+      "s.yaml: document 2, line 2 column 1: expected an object, got string",
+    ]);
+    assert.deepEqual(
+      parseManifestText('{"kind":"List","items":[\n{"a":1},\n{"a":}]}', "l.json").errors,
+      ['l.json: line 3 column 1: Unexpected token \'}\', "{"a":}" is not valid JSON'],
+    );
+    assert.deepEqual(parseManifestText('{"kind":"List","items":[{"a":1}', "t.json").errors, [
+      "t.json: line 1 column 32: unexpected end of input",
+    ]);
+  });
+
+  it("splits YAML at column-0 markers only", () => {
+    const chunks = splitYamlDocuments("a: 1\n---\nb: 2\n ---\n...\nc: 3\n--- # x\n");
+    assert.deepEqual(
+      chunks.map((c) => [c.start, c.text]),
+      [
+        [0, "a: 1\n"],
+        [5, "---\nb: 2\n ---\n"],
+        [23, "c: 3\n"],
+        [28, "--- # x\n"],
+      ],
+    );
+  });
+
+  it("gives the same result asynchronously", async () => {
+    const text = importYaml("a", "10.0.0.1") + "---\n" + importYaml("b", "10.0.0.2");
+    assert.deepEqual(
+      await parseManifestTextAsync(text, "m.yaml", 0),
+      parseManifestText(text, "m.yaml"),
+    );
+  });
+});
+
+describe("readBlockYaml (fast path)", () => {
+  it("reads plain block YAML exactly like the yaml package", () => {
+    const text = `# c
+metadata:
+  name: x   # trailing comment
+  labels:
+    multicluster.kubernetes.io/source-cluster: edge.eu
+    "quoted key": 'it''s'
+ports:
+- name: http
+  port: 80
+  protocol: TCP
+-   name: "dns\\t"
+    port: 053
+endpoints:
+  - addresses: ["10.1.2.3", fd00::1, '1.2.3.4']
+    conditions: {}
+    hostname:
+    zero: -0
+    list: []
+nums: [1, 0x1F, 0o17, 1.5, 1e3, .inf, ~, true, False, yes]
+`;
+    const fast = readBlockYaml(text);
+    assert.notEqual(fast, undefined);
+    assert.deepEqual(fast, parseYaml(text));
+  });
+
+  for (const [what, text] of [
+    ["an anchor", "a: &x 1\nb: *x\n"],
+    ["a tag", "a: !!str 1\n"],
+    ["a block scalar", "a: |\n  x\n"],
+    ["a multi-line plain scalar", "a: x\n  y\n"],
+    ["a tab", "a:\tx\n"],
+    ["a duplicate key", "a: 1\na: 2\n"],
+    ["a nested mapping on one line", "a: b: c\n"],
+    ["a flow mapping", "a: {b: 1}\n"],
+    ["a nested flow sequence", "a: [[1]]\n"],
+    ["an unclosed quote", "a: 'x\n  y'\n"],
+    ["bad indentation", "a:\n    b: 1\n  c: 2\n"],
+  ] as const)
+    it(`leaves ${what} to the yaml package`, () => {
+      assert.equal(readBlockYaml(text), undefined);
+    });
+
+  it("never disagrees with the yaml package (property)", () => {
+    const key = fc.oneof(
+      fc.constantFrom("name", "true", "80", "a b", "x:y", "#", "-", "__proto__", ""),
+      fc.string({ maxLength: 5 }),
+    );
+    const text = fc.oneof(
+      fc.constantFrom(
+        "",
+        "null",
+        "~",
+        "True",
+        "10",
+        "0x1",
+        "1.5",
+        "-",
+        "- a",
+        "a: b",
+        "#x",
+        "x #y",
+        "fd00::",
+      ),
+      fc.string({ maxLength: 8 }),
+    );
+    const scalar = fc.oneof(text, fc.integer(), fc.boolean(), fc.constant(null));
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: "small" }, scalar, tie("array"), tie("object")),
+      array: fc.array(tie("node"), { maxLength: 3 }),
+      object: fc.dictionary(key, tie("node"), { maxKeys: 3 }),
+    })).node;
+    const options = fc.record({
+      indent: fc.integer({ min: 1, max: 4 }),
+      indentSeq: fc.boolean(),
+      defaultStringType: fc.constantFrom("PLAIN", "QUOTE_DOUBLE", "QUOTE_SINGLE"),
+    } as const);
+    let accepted = 0;
+    fc.assert(
+      fc.property(value, options, (v, o) => {
+        const yamlText = stringifyYaml(v, o);
+        const fast = readBlockYaml(yamlText);
+        if (fast !== undefined) {
+          accepted++;
+          assert.deepEqual(fast, parseYaml(yamlText));
+        }
+      }),
+      { numRuns: 400 },
+    );
+    assert.ok(accepted > 200, `fast path took only ${accepted} of 400`);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// file.ts
+
+describe("file source", () => {
+  it("loads a multi-document file: replaces all three kinds in one tick, then marks synced", async () => {
+    const path = join(dir, "set.yaml");
+    await writeFile(
+      path,
+      [
+        importYaml("a", "10.42.0.1", "multicluster.x-k8s.io/v1alpha1"),
+        sliceYaml("a-east", "a", "east", ["10.1.0.1", "10.1.0.2"]),
+        "apiVersion: about.k8s.io/v1beta1\nkind: ClusterProperty\nmetadata:\n  name: cluster.clusterset.k8s.io\nspec:\n  value: east\n",
+      ].join("---\n"),
+    );
+    const { sink, log } = await start(path);
+    assert.deepEqual(
+      sink.calls.map((c) => c.call),
+      ["replace ServiceImport", "replace EndpointSlice", "replace ClusterProperty", "synced"],
+    );
+    assert.equal(new Set(sink.calls.map((c) => c.batch)).size, 1);
+    assert.deepEqual(sink.imports, [
+      {
+        kind: "ServiceImport",
+        namespace: "demo",
+        name: "a",
+        type: "ClusterSetIP",
+        ips: ["10.42.0.1"],
+        ports: [{ name: "http", protocol: "TCP", port: 80 }],
+        clusters: [],
+      },
+    ]);
+    assert.deepEqual(
+      sink.slices.map((s) => [s.name, s.clusterId, s.endpoints.map((e) => e.addresses[0])]),
+      [["a-east", "east", ["10.1.0.1", "10.1.0.2"]]],
+    );
+    assert.deepEqual(sink.current.get("ClusterProperty"), [
+      { kind: "ClusterProperty", namespace: "", name: "cluster.clusterset.k8s.io", value: "east" },
+    ]);
+    const loaded = log.at("info").find((l) => l.msg === "file source loaded");
+    assert.ok(loaded);
+    assert.deepEqual(
+      { ...loaded.obj, ms: 0 },
+      {
+        path,
+        files: 1,
+        serviceImports: 1,
+        endpointSlices: 1,
+        clusterProperties: 1,
+        ignored: 0,
+        problems: 0,
+        ms: 0,
+      },
+    );
+  });
+
+  it("loads a List and kubectl's JSON output", async () => {
+    const listPath = join(dir, "list.yaml");
+    await writeFile(
+      listPath,
+      `apiVersion: v1\nkind: List\nitems:\n${[
+        importYaml("a", "10.42.0.1"),
+        importYaml("b", "10.42.0.2"),
+      ]
+        .map((doc) => "- " + doc.trimEnd().split("\n").join("\n  "))
+        .join("\n")}\n`,
+    );
+    const list = await start(listPath);
+    assert.deepEqual(list.sink.names("ServiceImport"), ["demo/a", "demo/b"]);
+
+    const fixture = new URL(
+      "../../fixtures/source/kubectl-get-serviceimports-endpointslices.json",
+      import.meta.url,
+    );
+    const json = await start(fixture.pathname);
+    assert.deepEqual(json.sink.names("ServiceImport"), ["shop/nginx"]);
+    assert.deepEqual(
+      json.sink.slices.map((s) => [s.name, s.clusterId, s.endpoints.map((e) => e.ready)]),
+      [
+        ["nginx-shop-cluster-a", "cluster-a", [true]],
+        ["nginx-shop-cluster-b", "cluster-b", [false]],
+      ],
+    );
+    assert.deepEqual(json.sink.rejects, []);
+  });
+
+  it("loads every .yaml, .yml and .json file of a folder in name order, and nothing else", async () => {
+    await writeFile(join(dir, "b.yml"), importYaml("b", "10.42.0.2"));
+    await writeFile(join(dir, "a.yaml"), importYaml("a", "10.42.0.1"));
+    await writeFile(join(dir, "c.json"), JSON.stringify(importJson("c", "10.42.0.3")));
+    await writeFile(join(dir, "d.txt"), importYaml("d", "10.42.0.4"));
+    await writeFile(join(dir, ".#e.yaml"), importYaml("e", "10.42.0.5"));
+    await writeFile(join(dir, "f.yaml~"), importYaml("f", "10.42.0.6"));
+    const { sink, log } = await start(dir);
+    assert.deepEqual(sink.names("ServiceImport"), ["demo/a", "demo/b", "demo/c"]);
+    assert.equal((log.at("info")[0]?.obj as { files: number }).files, 3);
+  });
+
+  it("ignores kinds it does not serve, and our kind names from other API groups", async () => {
+    const path = join(dir, "mixed.yaml");
+    await writeFile(
+      path,
+      [
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  namespace: demo\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        importYaml("other", "10.42.0.9", "net.gke.io/v1"),
+        importYaml("mine", "10.42.0.1"),
+      ].join("---\n"),
+    );
+    const { sink, log } = await start(path);
+    assert.deepEqual(sink.names("ServiceImport"), ["demo/mine"]);
+    assert.deepEqual(sink.rejects, []);
+    assert.equal((log.at("info")[0]?.obj as { ignored: number }).ignored, 3);
+  });
+
+  it("rejects invalid objects through the sink and loads the rest", async () => {
+    const path = join(dir, "bad.yaml");
+    await writeFile(
+      path,
+      [
+        sliceYaml("bad-cluster", "a", "Not_A_Label", ["10.1.0.1"]),
+        importYaml("a", "10.42.0.1").replace(
+          "- name: http",
+          "- name: bad_name\n    port: 81\n  - name: http",
+        ),
+        sliceYaml("good", "a", "west", ["10.2.0.1"]),
+      ].join("---\n"),
+    );
+    const { sink } = await start(path);
+    assert.deepEqual(
+      sink.rejects.map((p) => [p.kind, p.namespace, p.name, p.path, p.objectSkipped]),
+      [
+        [
+          "EndpointSlice",
+          "demo",
+          "bad-cluster",
+          'metadata.labels["multicluster.kubernetes.io/source-cluster"]',
+          true,
+        ],
+        ["ServiceImport", "demo", "a", "spec.ports[0].name", false],
+      ],
+    );
+    assert.deepEqual(sink.names("EndpointSlice"), ["demo/good"]);
+    assert.deepEqual(sink.imports[0]?.ports, [{ name: "http", protocol: "TCP", port: 80 }]);
+    // Rejects are reported in the same tick as the replace that goes with them.
+    assert.equal(new Set(sink.calls.map((c) => c.batch)).size, 1);
+  });
+
+  it("keeps the last of duplicate objects and warns", async () => {
+    await writeFile(join(dir, "1.yaml"), importYaml("a", "10.42.0.1"));
+    await writeFile(join(dir, "2.yaml"), importYaml("a", "10.42.0.2"));
+    const { sink, log } = await start(dir);
+    assert.deepEqual(
+      sink.imports.map((i) => i.ips),
+      [["10.42.0.2"]],
+    );
+    assert.deepEqual(
+      log.at("warn").map((l) => [l.msg, l.obj]),
+      [
+        [
+          "file source: duplicate object, the last one wins",
+          { object: "ServiceImport/demo/a", files: [join(dir, "1.yaml"), join(dir, "2.yaml")] },
+        ],
+      ],
+    );
+  });
+
+  it("re-reads a file written in place and a file replaced by rename", async () => {
+    const path = join(dir, "set.yaml");
+    await writeFile(path, importYaml("a", "10.42.0.1"));
+    const { sink, log } = await start(path);
+    assert.deepEqual(sink.names("ServiceImport"), ["demo/a"]);
+
+    await writeFile(path, importYaml("b", "10.42.0.2"));
+    await waitFor("b to be served", () => sink.names("ServiceImport").join() === "demo/b");
+
+    // How editors save: write a temporary file, rename it over the original.
+    const temporary = join(dir, ".set.yaml.tmp");
+    await writeFile(
+      temporary,
+      importYaml("c", "10.42.0.3") + "---\n" + importYaml("d", "10.42.0.4"),
+    );
+    await rename(temporary, path);
+    await waitFor("c and d", () => sink.names("ServiceImport").join() === "demo/c,demo/d");
+
+    const tail = sink.calls.slice(-4);
+    assert.deepEqual(
+      tail.map((c) => c.call),
+      ["replace ServiceImport", "replace EndpointSlice", "replace ClusterProperty", "synced"],
+    );
+    assert.equal(new Set(tail.map((c) => c.batch)).size, 1);
+    assert.ok(log.at("info").some((l) => l.msg === "file source reloaded"));
+    assert.deepEqual(log.at("error"), []);
+  });
+
+  it("follows files appearing in and leaving a folder", async () => {
+    await writeFile(join(dir, "a.yaml"), importYaml("a", "10.42.0.1"));
+    const { sink } = await start(dir);
+    await writeFile(join(dir, "b.yaml"), importYaml("b", "10.42.0.2"));
+    await waitFor("b", () => sink.names("ServiceImport").join() === "demo/a,demo/b");
+    await unlink(join(dir, "a.yaml"));
+    await waitFor("a gone", () => sink.names("ServiceImport").join() === "demo/b");
+  });
+
+  it("keeps the last good data when a re-read fails, logs why, and recovers", async () => {
+    const path = join(dir, "set.yaml");
+    await writeFile(path, importYaml("a", "10.42.0.1"));
+    const { source, sink, log } = await start(path);
+    const replacesBefore = sink.replaceCount;
+
+    await writeFile(
+      path,
+      importYaml("a", "10.42.0.1") + "---\nkind: ServiceImport\nspec: [unclosed\n",
+    );
+    await waitFor("an error line", () => log.at("error").length > 0);
+    assert.equal(sink.replaceCount, replacesBefore);
+    assert.deepEqual(sink.names("ServiceImport"), ["demo/a"]);
+    const [error] = log.at("error");
+    assert.match(
+      error?.msg ?? "",
+      new RegExp(
+        `^file source: re-read failed, keeping the last good data: ${path}: document 2, line \\d+ column \\d+: `,
+      ),
+    );
+    assert.deepEqual((error?.obj as { errorCount: number }).errorCount, 1);
+
+    // The same broken content read again is not reported again.
+    await source.reload();
+    assert.equal(log.at("error").length, 1);
+
+    // A file that disappears is a failed re-read too.
+    await unlink(path);
+    await source.reload();
+    assert.equal(log.at("error").length, 2);
+    assert.match(
+      log.at("error")[1]?.msg ?? "",
+      /: set\.yaml: does not exist$|set\.yaml: does not exist/,
+    );
+    assert.deepEqual(sink.names("ServiceImport"), ["demo/a"]);
+
+    await writeFile(path, importYaml("b", "10.42.0.2"));
+    await waitFor("recovery", () => sink.names("ServiceImport").join() === "demo/b");
+  });
+
+  it("does not touch the sink when a re-read finds the same content", async () => {
+    const path = join(dir, "set.yaml");
+    await writeFile(path, importYaml("a", "10.42.0.1"));
+    const { source, sink } = await start(path);
+    const calls = sink.calls.length;
+    await writeFile(path, importYaml("a", "10.42.0.1"));
+    await source.reload();
+    await sleep(100);
+    assert.equal(sink.calls.length, calls);
+  });
+
+  it("stops re-reading once closed", async () => {
+    const path = join(dir, "set.yaml");
+    await writeFile(path, importYaml("a", "10.42.0.1"));
+    const { source, sink } = await start(path);
+    source.close();
+    const calls = sink.calls.length;
+    await writeFile(path, importYaml("b", "10.42.0.2"));
+    await sleep(200);
+    await source.reload();
+    assert.equal(sink.calls.length, calls);
+  });
+
+  it("fails to start, with one line that says why, when the file is missing or broken", async () => {
+    const missing = join(dir, "missing.yaml");
+    await assert.rejects(start(missing), {
+      message: `file source: ${missing}: does not exist`,
+    });
+    const broken = join(dir, "broken.yaml");
+    await writeFile(broken, "kind: A\n---\nkind: B\n  x: 1\n");
+    await assert.rejects(start(broken), {
+      message: `file source: ${broken}: document 2, line 3 column 7: Nested mappings are not allowed in compact mappings`,
+    });
+  });
+
+  it("serves the demo ClusterSet in examples/ without a single problem", async () => {
+    const example = new URL("../../../examples/clusterset.yaml", import.meta.url);
+    const { sink, log } = await start(example.pathname);
+    assert.deepEqual(sink.rejects, []);
+    assert.deepEqual(log.at("warn"), []);
+    assert.deepEqual(sink.names("ServiceImport"), [
+      "demo/myservice",
+      "demo/dualstack",
+      "demo/db",
+      "demo/web",
+    ]);
+    assert.deepEqual(
+      sink.imports.map((i) => [
+        i.name,
+        i.type,
+        i.ips,
+        i.ports.map((p) => `${p.name}/${p.protocol}/${p.port}`),
+      ]),
+      [
+        [
+          "myservice",
+          "ClusterSetIP",
+          ["10.42.0.10"],
+          ["http/TCP/80", "dns/UDP/53", "dns-tcp/TCP/53"],
+        ],
+        ["dualstack", "ClusterSetIP", ["10.42.0.11", "fd00:42::11"], ["https/TCP/443"]],
+        ["db", "Headless", [], ["postgres/TCP/5432"]],
+        ["web", "Headless", [], ["http/TCP/80"]],
+      ],
+    );
+    assert.deepEqual(
+      sink.slices.map((s) => [
+        s.serviceName,
+        s.clusterId,
+        s.addressType,
+        s.endpoints.map(
+          (e) => `${e.hostname ?? ""}@${e.addresses.join("+")}${e.ready ? "" : "(not ready)"}`,
+        ),
+      ]),
+      [
+        ["myservice", "east", "IPv4", ["@10.1.2.10", "@10.1.2.11"]],
+        ["myservice", "west", "IPv4", ["@10.2.2.10"]],
+        ["dualstack", "east", "IPv4", ["@10.1.3.20"]],
+        ["dualstack", "east", "IPv6", ["@fd00:10:1:3::20"]],
+        ["dualstack", "edge.eu", "IPv4", ["@10.3.3.20"]],
+        ["db", "east", "IPv4", ["db-0@10.1.4.10", "db-1@10.1.4.11"]],
+        ["db", "west", "IPv4", ["db-2@10.2.4.10"]],
+        ["web", "east", "IPv4", ["@10.1.5.10", "@10.1.5.11", "@10.1.5.12(not ready)"]],
+        ["web", "edge.eu", "IPv4", ["@10.3.5.10"]],
+        ["web", "edge.eu", "IPv6", ["@fd00:10:244::5"]],
+      ],
+    );
+    assert.deepEqual(sink.current.get("ClusterProperty"), [
+      { kind: "ClusterProperty", namespace: "", name: "cluster.clusterset.k8s.io", value: "east" },
+    ]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Scale: 10,000 ServiceImports × 3 EndpointSlices × 10 endpoints (about 30 MB of YAML)
+
+describe("file source at scale", function () {
+  this.timeout(180_000);
+  const SERVICES = 10_000;
+
+  function bigYaml(): string {
+    const parts: string[] = [];
+    for (let s = 0; s < SERVICES; s++) {
+      const ip = `10.${100 + (s >> 16)}.${(s >> 8) & 255}.${s & 255}`;
+      parts.push(importYaml(`svc-${s}`, ip, undefined, "scale"));
+      for (const cluster of ["east", "west", "edge.eu"]) {
+        const addresses = Array.from(
+          { length: 10 },
+          (_, e) => `10.${cluster.length}.${s & 255}.${e + 1}`,
+        );
+        parts.push(
+          sliceYaml(`svc-${s}-${cluster}`, `svc-${s}`, cluster, addresses)
+            .replace("namespace: demo", "namespace: scale")
+            .replace(
+              "  labels:\n",
+              "  labels:\n    endpointslice.kubernetes.io/managed-by: mcs-controller.example\n",
+            ),
+        );
+      }
+    }
+    return parts.join("---\n");
+  }
+
+  async function timedLoad(
+    path: string,
+  ): Promise<{ ms: number; sink: RecordingSink; maxStallMs: number }> {
+    // How long the event loop stalls while loading: DNS answers wait that long.
+    let last = performance.now();
+    let maxStallMs = 0;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      maxStallMs = Math.max(maxStallMs, now - last);
+      last = now;
+    }, 5);
+    const started = performance.now();
+    const { sink } = await start(path);
+    const ms = performance.now() - started;
+    clearInterval(ticker);
+    return { ms, sink, maxStallMs };
+  }
+
+  it("loads 30 MB of YAML in seconds", async () => {
+    const path = join(dir, "big.yaml");
+    const text = bigYaml();
+    await writeFile(path, text);
+    const { ms, sink, maxStallMs } = await timedLoad(path);
+    console.log(
+      `      ${(text.length / 1e6).toFixed(1)} MB YAML loaded in ${Math.round(ms)} ms (longest event-loop stall ${Math.round(maxStallMs)} ms)`,
+    );
+    assert.ok(text.length > 25e6, `generated only ${text.length} bytes`);
+    assert.equal(sink.imports.length, SERVICES);
+    assert.equal(sink.slices.length, 3 * SERVICES);
+    assert.equal(sink.slices[29_999]?.endpoints.length, 10);
+    assert.deepEqual(sink.rejects, []);
+    assert.ok(ms < 30_000, `took ${ms} ms`);
+  });
+
+  it("loads the same objects as a kubectl JSON List in seconds", async () => {
+    const items = parseManifestText(bigYaml(), "big.yaml").objects;
+    const path = join(dir, "big.json");
+    const text = JSON.stringify(
+      { apiVersion: "v1", items, kind: "List", metadata: { resourceVersion: "" } },
+      null,
+      1,
+    );
+    await writeFile(path, text);
+    const { ms, sink, maxStallMs } = await timedLoad(path);
+    console.log(
+      `      ${(text.length / 1e6).toFixed(1)} MB JSON loaded in ${Math.round(ms)} ms (longest event-loop stall ${Math.round(maxStallMs)} ms)`,
+    );
+    assert.equal(sink.imports.length, SERVICES);
+    assert.equal(sink.slices.length, 3 * SERVICES);
+    assert.deepEqual(sink.rejects, []);
+    assert.ok(ms < 30_000, `took ${ms} ms`);
+  });
+});
