@@ -1,0 +1,258 @@
+// Memory, load time, rebuild time and update latency as the ClusterSet grows (issue 6).
+//
+//   node --import tsx bench/scale.mjs [--sizes 100,1000,10000] [--endpoints 10] [--updates 50]
+//                                      [--file-updates 10] [--seconds 5] [--sources file,kube]
+//
+// For each size: N ServiceImports × 3 clusters × `endpoints` endpoints (20% headless), served by
+// the built server pinned to core 1, loaded from the file source (a JSON List manifest) and from
+// the fake apiserver (kube source, list + watch). Measures time from process start to the first
+// answer, RSS (VmRSS) after load, snapshot build time (full and after one change, in-process
+// with the same code), update-visible latency (change one ServiceImport's IP, poll until the
+// answer shows it), and QPS (dnsperf, core 0). Writes bench/results/scale.json and scale.svg.
+// tsx is needed only to run the fake apiserver from test/support in this process.
+
+import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  RESULTS_DIR,
+  dist,
+  dnsperf,
+  ensureResultsDir,
+  freePort,
+  machineInfo,
+  percentile,
+  pinSelf,
+  requireTools,
+  rssMiB,
+  sleep,
+  stopChild,
+  waitForAnswer,
+  spawnPinned,
+  SERVER_CORE,
+  DIST,
+} from "./lib/common.mjs";
+import {
+  ZONE,
+  generateObjects,
+  generateQueries,
+  objectSetFromManifest,
+  manifestText,
+  serviceName,
+} from "./lib/data.mjs";
+import { writeCostCurveSvg } from "./lib/svg.mjs";
+
+function option(name, fallback) {
+  const index = process.argv.indexOf(`--${name}`);
+  return index < 0 ? fallback : process.argv[index + 1];
+}
+
+const SIZES = option("sizes", "100,1000,10000").split(",").map(Number);
+const ENDPOINTS = Number(option("endpoints", "10"));
+const UPDATES = Number(option("updates", "50"));
+const FILE_UPDATES = Number(option("file-updates", "10"));
+const SECONDS = Number(option("seconds", "5"));
+const SOURCES = option("sources", "file,kube").split(",");
+const A = 1;
+
+requireTools(["dnsperf", "taskset"]);
+ensureResultsDir();
+pinSelf();
+
+const work = mkdtempSync(join(tmpdir(), "clusterset-scale-"));
+process.on("exit", () => rmSync(work, { recursive: true, force: true }));
+
+/** CoreDNS's published memory formula, MB ≈ (pods + services) × 0.000858 + 49.1. */
+const coreDnsMiB = (pods, services) => (pods + services) * 0.000858 + 49.1;
+
+/** Service 0 is ClusterSetIP; its A answer is what the update loop changes. */
+const probeName = () => {
+  const { namespace, name } = serviceName(0);
+  return `${name}.${namespace}.svc.${ZONE}`;
+};
+const addressOf = (reply) => reply.answer.find((record) => record.data.type === A)?.data.address;
+const ipFor = (n, base = 250) => `10.${base}.${(n >> 8) & 255}.${n & 255}`;
+
+function withIp(raw, ip) {
+  return { ...raw, spec: { ...raw.spec, ips: [ip] } };
+}
+
+function startServer(args, port) {
+  const started = performance.now();
+  const child = spawnPinned(SERVER_CORE, process.execPath, [
+    join(DIST, "cli.js"),
+    "--listen", `127.0.0.1:${port}`,
+    "--http", "off",
+    "--log-level", "warn",
+    "--lameduck", "0",
+    ...args,
+  ]);
+  return { child, started };
+}
+
+async function firstAnswer(server, port) {
+  const exited = server.child.exited.then(({ code }) => {
+    throw new Error(`server exited early (${code}): ${server.child.output}`);
+  });
+  exited.catch(() => {});
+  await Promise.race([
+    waitForAnswer(port, probeName(), A, (reply) => reply.header.rcode === 0 && addressOf(reply) !== undefined, {
+      timeoutMs: 120000,
+      intervalMs: 10,
+    }),
+    exited,
+  ]);
+  return performance.now() - server.started;
+}
+
+/** Change, then poll (every 2 ms) until the answer shows it; `count` times. */
+async function updateLatencies(port, count, change, base) {
+  const latencies = [];
+  for (let n = 1; n <= count; n++) {
+    const ip = ipFor(n, base);
+    const started = performance.now();
+    await change(ip);
+    await waitForAnswer(port, probeName(), A, (reply) => addressOf(reply) === ip, { timeoutMs: 20000, intervalMs: 2 });
+    latencies.push(performance.now() - started);
+    await sleep(20);
+  }
+  latencies.sort((a, b) => a - b);
+  return { count, p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), maxMs: round(latencies.at(-1)) };
+}
+
+const round = (value, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** Full build from cold objects and rebuild after one ServiceImport changed, with the server's code. */
+async function buildTimes(manifest) {
+  const { buildSnapshot } = await dist("zone/snapshot.js");
+  const objects = await objectSetFromManifest(manifest);
+  const options = { zone: ZONE, ttl: 5, nsAddresses: [] };
+  let started = performance.now();
+  buildSnapshot(objects, options, 1, 1);
+  const fullMs = performance.now() - started;
+  const changes = [];
+  const key = [...objects.imports.keys()][0];
+  for (let n = 0; n < 20; n++) {
+    const service = objects.imports.get(key);
+    objects.imports.set(key, { ...service, ips: [ipFor(n + 1)] });
+    started = performance.now();
+    buildSnapshot(objects, options, n + 2, n + 2);
+    changes.push(performance.now() - started);
+  }
+  changes.sort((a, b) => a - b);
+  return { fullMs: round(fullMs), oneChangeP50Ms: round(percentile(changes, 50), 2), oneChangeMaxMs: round(changes.at(-1), 2) };
+}
+
+const rows = [];
+for (const size of SIZES) {
+  const objects = generateObjects({ services: size, endpoints: ENDPOINTS });
+  const endpointCount = size * 3 * ENDPOINTS;
+  const manifest = join(work, `clusterset-${size}.json`);
+  writeFileSync(manifest, manifestText(objects));
+  const queryFile = join(work, `queries-${size}.txt`);
+  writeFileSync(
+    queryFile,
+    `${generateQueries({ services: size, endpoints: ENDPOINTS, count: 50000 }).join("\n")}\n`,
+  );
+  const row = {
+    services: size,
+    clusters: 3,
+    endpoints: endpointCount,
+    objects: objects.length,
+    coreDnsFormulaMiB: round(coreDnsMiB(endpointCount, size)),
+    build: await buildTimes(manifest),
+  };
+  console.log(`${size} services: build ${JSON.stringify(row.build)}`);
+
+  if (SOURCES.includes("file")) {
+    const port = await freePort();
+    const server = startServer(["--source", `file:${manifest}`], port);
+    try {
+      const readyMs = await firstAnswer(server, port);
+      await sleep(500);
+      const rssLoaded = rssMiB(server.child.pid);
+      await dnsperf({ port, queryFile, seconds: 2 }); // warm-up: JIT and answer cache
+      const load = await dnsperf({ port, queryFile, seconds: SECONDS });
+      const rssAfterLoad = rssMiB(server.child.pid);
+      let current = objects[0];
+      const updates = await updateLatencies(port, FILE_UPDATES, async (ip) => {
+        current = withIp(current, ip);
+        objects[0] = current;
+        writeFileSync(manifest, manifestText(objects));
+      }, 250);
+      row.file = {
+        firstAnswerMs: round(readyMs),
+        rssMiB: round(rssLoaded),
+        rssAfterLoadMiB: round(rssAfterLoad),
+        qps: Math.round(load.qps),
+        lost: load.lost,
+        update: updates,
+      };
+      console.log(`  file: ${JSON.stringify(row.file)}`);
+    } finally {
+      await stopChild(server.child);
+    }
+  }
+
+  if (SOURCES.includes("kube")) {
+    const { startFakeApiServer } = await import("../test/support/fake-apiserver.ts");
+    const api = await startFakeApiServer();
+    try {
+      for (const raw of objects) api.set(raw.kind, raw);
+      const port = await freePort();
+      const server = startServer(["--source", "kube", "--kubeconfig", api.kubeconfigPath], port);
+      try {
+        const readyMs = await firstAnswer(server, port);
+        await sleep(500);
+        const rssLoaded = rssMiB(server.child.pid);
+        // Updates while dnsperf keeps a steady background load (a quarter of our idle QPS at 1k).
+        const background = dnsperf({ port, queryFile, seconds: Math.max(SECONDS, 30), rate: 10000 });
+        await sleep(500);
+        let current = objects[0];
+        const updates = await updateLatencies(port, UPDATES, async (ip) => {
+          current = withIp(current, ip);
+          api.set("ServiceImport", current);
+        }, 251);
+        const load = await background;
+        const rssAfterLoad = rssMiB(server.child.pid);
+        row.kube = {
+          firstAnswerMs: round(readyMs),
+          rssMiB: round(rssLoaded),
+          rssAfterLoadMiB: round(rssAfterLoad),
+          update: updates,
+          backgroundQps: Math.round(load.qps),
+          backgroundLost: load.lost,
+        };
+        console.log(`  kube: ${JSON.stringify(row.kube)}`);
+      } finally {
+        await stopChild(server.child);
+      }
+    } finally {
+      await api.close();
+    }
+  }
+  rows.push(row);
+}
+
+const report = { when: new Date().toISOString(), machine: machineInfo(), endpointsPerSlice: ENDPOINTS, rows };
+writeFileSync(join(RESULTS_DIR, "scale.json"), `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(join(RESULTS_DIR, "scale.svg"), writeCostCurveSvg(rows));
+
+console.log("\nservices  endpoints  first answer (file/kube)  RSS MiB (file/kube)  CoreDNS MiB  QPS  full build  1-change build  update p50/p99 file  update p50/p99 kube");
+for (const r of rows) {
+  console.log(
+    [
+      String(r.services).padStart(8),
+      String(r.endpoints).padStart(10),
+      `${r.file?.firstAnswerMs ?? "-"} / ${r.kube?.firstAnswerMs ?? "-"} ms`.padStart(25),
+      `${r.file?.rssMiB ?? "-"} / ${r.kube?.rssMiB ?? "-"}`.padStart(20),
+      String(r.coreDnsFormulaMiB).padStart(12),
+      String(r.file?.qps ?? "-").padStart(6),
+      `${r.build.fullMs} ms`.padStart(11),
+      `${r.build.oneChangeP50Ms} ms`.padStart(15),
+      `${r.file?.update.p50Ms ?? "-"}/${r.file?.update.p99Ms ?? "-"} ms`.padStart(20),
+      `${r.kube?.update.p50Ms ?? "-"}/${r.kube?.update.p99Ms ?? "-"} ms`.padStart(20),
+    ].join(" "),
+  );
+}
+console.log(`written ${join(RESULTS_DIR, "scale.json")} and scale.svg`);
