@@ -213,7 +213,6 @@ export async function startFileSource(options: FileSourceOptions): Promise<FileS
 
 class WatchedFileSource implements FileSource {
   readonly path: string;
-  private readonly target: string;
   private readonly sink: ObjectSink;
   private readonly log: FileSourceLog;
   private readonly debounceMs: number;
@@ -227,12 +226,11 @@ class WatchedFileSource implements FileSource {
   private lastFailedDigest: string | undefined;
   private closed = false;
   /** Set by the first load; a path does not turn from a file into a folder while we run. */
-  private targetIsFolder = false;
+  private pathIsFolder = false;
 
   constructor(options: FileSourceOptions) {
+    // A relative path stays relative (as the user wrote it, for messages); cwd never changes.
     this.path = options.path;
-    // Relative paths stay relative (as the user wrote them, for messages); cwd never changes.
-    this.target = options.path;
     this.sink = options.sink;
     this.log = options.log;
     this.debounceMs = options.debounceMs ?? 200;
@@ -240,8 +238,8 @@ class WatchedFileSource implements FileSource {
 
   async loadFirst(): Promise<void> {
     const started = performance.now();
-    const { isFolder, files } = await readFiles(this.target);
-    this.targetIsFolder = isFolder;
+    const { isFolder, files } = await readFiles(this.path);
+    this.pathIsFolder = isFolder;
     const load = await buildLoad(files, await digestOf(files));
     if (load.fileCount === 0)
       this.log.warn(
@@ -253,7 +251,7 @@ class WatchedFileSource implements FileSource {
 
   reload(): Promise<void> {
     const run = this.queue.then(() => this.reloadOnce());
-    this.queue = run;
+    this.queue = run.catch(() => undefined);
     return run;
   }
 
@@ -273,7 +271,7 @@ class WatchedFileSource implements FileSource {
    */
   startWatching(): void {
     if (this.closed) return;
-    const folder = this.targetIsFolder ? this.target : dirname(this.target);
+    const folder = this.pathIsFolder ? this.path : dirname(this.path);
     try {
       const watcher = watch(folder, { persistent: false }, () => this.scheduleReload());
       watcher.on("error", (error) => {
@@ -320,9 +318,13 @@ class WatchedFileSource implements FileSource {
     if (this.closed) return;
     const started = performance.now();
     try {
-      const { files } = await readFiles(this.target);
+      const { files } = await readFiles(this.path);
       const digest = await digestOf(files);
-      if (digest === this.lastGoodDigest || digest === this.lastFailedDigest) return;
+      if (digest === this.lastGoodDigest) {
+        this.lastFailedDigest = undefined;
+        return;
+      }
+      if (digest === this.lastFailedDigest) return;
       try {
         const load = await buildLoad(files, digest);
         if (!this.closed) this.apply(load, started, "file source reloaded");
@@ -350,12 +352,6 @@ class WatchedFileSource implements FileSource {
         "file source: more duplicate objects, the last of each wins",
       );
 
-    for (const problem of load.problems) this.sink.reject(problem);
-    for (const kind of KINDS) this.sink.replace(kind, load.objects.get(kind) ?? []);
-    this.sink.markSynced();
-    this.lastGoodDigest = load.digest;
-    this.lastFailedDigest = undefined;
-
     const count = (kind: ObjectKind): number => load.objects.get(kind)?.length ?? 0;
     this.log.info(
       {
@@ -370,5 +366,11 @@ class WatchedFileSource implements FileSource {
       },
       message,
     );
+
+    for (const problem of load.problems) this.sink.reject(problem);
+    for (const kind of KINDS) this.sink.replace(kind, load.objects.get(kind) ?? []);
+    this.sink.markSynced();
+    this.lastGoodDigest = load.digest;
+    this.lastFailedDigest = undefined;
   }
 }
