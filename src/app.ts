@@ -120,11 +120,23 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
         log,
         watchIdleTimeoutMs: config.watchIdleTimeoutSeconds * 1000,
         hooks: {
-          onEvent: (resource, type) => metrics.kube.event(resource, type),
+          // Reachability is what operators alert on during an outage (answers continue from
+          // the last good data): any failed request marks the API unreachable, any success
+          // (a LIST, or an event on a watch) marks it reachable again.
+          onEvent: (resource, type) => {
+            metrics.kube.event(resource, type);
+            metrics.kube.setApiReachable(true);
+          },
           onRelist: (resource) => metrics.kube.relist(resource),
           onWatchRestart: (resource, reason) => metrics.kube.watchRestart(resource, reason),
-          onWatchError: (resource) => metrics.kube.watchError(resource),
-          onSynced: (resource, at) => metrics.kube.synced(resource, at),
+          onWatchError: (resource) => {
+            metrics.kube.watchError(resource);
+            metrics.kube.setApiReachable(false);
+          },
+          onSynced: (resource, at) => {
+            metrics.kube.synced(resource, at);
+            metrics.kube.setApiReachable(true);
+          },
           onHandlerError: (resource) => metrics.kube.handlerError(resource),
           onObjects: (resource, count) => metrics.kube.setObjects(resource, count),
         },
