@@ -103,7 +103,7 @@ export class CodecOracle {
     }
 
     const udp = this.respond(input, "udp", parsed, fail);
-    if (udp === undefined) return "dropped";
+    if (udp === undefined || parsed.kind === "drop") return "dropped";
     // Header-only and FORMERR replies carry no records: TCP and the cache add nothing to check.
     if (parsed.kind !== "query") return parsed.kind;
     const tcp = this.respond(input, "tcp", parsed, fail);
