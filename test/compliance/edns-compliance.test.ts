@@ -96,8 +96,7 @@ interface Result {
 function optOf(reply: Reply): Opt | undefined {
   const opts = reply.additionals.filter((r) => r.type === 41);
   assert.ok(opts.length <= 1, "at most one OPT");
-  const record = opts[0] as
-    (Reply["additionals"][number] & { rdata?: { code: number }[] }) | undefined;
+  const record = opts[0];
   if (record === undefined) return undefined;
   return {
     payload: record.class,
