@@ -103,7 +103,8 @@ function optOf(reply: Reply): Opt | undefined {
     extendedRcode: record.ttl >>> 24,
     version: (record.ttl >>> 16) & 0xff,
     flags: record.ttl & 0xffff,
-    optionCodes: (record.rdata ?? []).map((option) => option.code),
+    // dns2 decodes OPT options into `rdata`, which its record type does not declare.
+    optionCodes: ((record as { rdata?: { code: number }[] }).rdata ?? []).map((o) => o.code),
   };
 }
 
