@@ -632,11 +632,21 @@ export class Metrics {
       labelNames: ["resource"],
       registers,
     });
+    // Registered on first use: with the file source there is no API, and a constant 0 would
+    // read as "API down" to an alert.
     const reachable = new Gauge({
       name: `${PREFIX}kube_api_reachable`,
       help: "1 when the last request to the Kubernetes API succeeded, else 0.",
-      registers,
+      registers: [],
     });
+    let reachableRegistered = false;
+    const setReachable = (up: boolean): void => {
+      if (!reachableRegistered) {
+        for (const registry of registers) registry.registerMetric(reachable);
+        reachableRegistered = true;
+      }
+      reachable.set(up ? 1 : 0);
+    };
     return {
       event: (resource, type) => events.inc(eventsGuard.labels({ resource, type })),
       relist: (resource) => relists.inc(resourceGuard.labels({ resource })),
@@ -647,7 +657,7 @@ export class Metrics {
         lastSync.set(resourceGuard.labels({ resource }), at.getTime() / 1000),
       handlerError: (resource) => handlerErrors.inc(resourceGuard.labels({ resource })),
       setObjects: (resource, n) => objects.set(resourceGuard.labels({ resource }), n),
-      setApiReachable: (up) => reachable.set(up ? 1 : 0),
+      setApiReachable: setReachable,
     };
   }
 }

@@ -266,6 +266,13 @@ describe("observe/metrics", () => {
     assert.equal(valueOf(s, "clusterset_dns_kube_api_reachable"), 0);
   });
 
+  it("has no kube_api_reachable sample until a Kubernetes source reports", async () => {
+    const metrics = new Metrics({ version: "1", collectDefault: false });
+    assert.equal(valueOf(await scrape(metrics), "clusterset_dns_kube_api_reachable"), undefined);
+    metrics.kube.setApiReachable(false);
+    assert.equal(valueOf(await scrape(metrics), "clusterset_dns_kube_api_reachable"), 0);
+  });
+
   it("counts rejected objects with bounded labels", async () => {
     const metrics = new Metrics({ version: "1", collectDefault: false });
     metrics.rejected("EndpointSlice", "bad-cluster-id");
