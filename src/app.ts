@@ -15,6 +15,8 @@ import { startFileSource } from "./source/file.js";
 import { loadKubeConfig, startKubeSource } from "./source/kube.js";
 import { ObjectStore } from "./source/store.js";
 import { SnapshotPublisher } from "./zone/publisher.js";
+import { createDebugHandlers } from "./debug/http.js";
+import { RecentProblems } from "./debug/recent.js";
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -40,8 +42,15 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const metrics = new Metrics({ version: VERSION, collectDefault: true });
   const store = new ObjectStore();
   const rejectLog = new RejectLogger(log);
+  // Only with --debug: /debug/explain shows the problems seen lately; otherwise nothing is kept.
+  const recentProblems = config.debug ? new RecentProblems() : undefined;
   const publisher = new SnapshotPublisher(store, {
-    zone: { zone: config.zone, ttl: config.ttl, nsAddresses: config.nsAddresses },
+    zone: {
+      zone: config.zone,
+      ttl: config.ttl,
+      nsAddresses: config.nsAddresses,
+      preferLocalSrv: config.preferLocalSrv,
+    },
     clusterId: config.clusterId,
     onBuilt: (snapshot, seconds) => {
       metrics.snapshotBuilt(seconds, snapshot.nodes.size, snapshot.generation);
@@ -55,6 +64,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     onReject: (source, problem) => {
       metrics.rejected(problem.kind, problem.objectSkipped ? "object" : "part");
       rejectLog.reject(source, problem);
+      recentProblems?.record(problem);
     },
     onSynced: (source) => log.info({ source }, "source synced"),
   });
@@ -102,6 +112,16 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
           metrics,
           readiness,
           log,
+          debugHandlers:
+            recentProblems &&
+            createDebugHandlers({
+              zone: config.zone,
+              clusterId: config.clusterId,
+              preferLocalSrv: config.preferLocalSrv,
+              objects: () => store.objects,
+              snapshot: () => publisher.current,
+              problems: () => recentProblems.list(),
+            }),
         });
 
   let stopSource: () => Promise<void> | void;

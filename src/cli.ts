@@ -1,9 +1,17 @@
 #!/usr/bin/env node
 // Command line entry: flags → config → startApp; SIGTERM/SIGINT → lame duck → exit 0.
+// The explain, dump and lint subcommands load the source once, print a report and exit.
 
 import { ConfigError, helpText, parseCli, type CliAction } from "./config.js";
 import { SourceStartError, startApp, VERSION } from "./app.js";
 import { createLogger } from "./observe/log.js";
+import {
+  runDump,
+  runExplain,
+  runLint,
+  SourceLoadError,
+  type CommandResult,
+} from "./debug/commands.js";
 
 function fail(message: string): never {
   process.stderr.write(`clusterset-dns: ${message}\n`);
@@ -24,6 +32,23 @@ async function main(): Promise<void> {
   }
   if (action.action === "version") {
     process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  if (action.action !== "serve") {
+    let result: CommandResult;
+    try {
+      result =
+        action.action === "explain"
+          ? await runExplain(action.config, action.name, action.type)
+          : action.action === "dump"
+            ? await runDump(action.config)
+            : await runLint(action.config);
+    } catch (error) {
+      if (error instanceof SourceLoadError) fail(`--source: ${error.message}`);
+      throw error;
+    }
+    // Exit only once stdout has drained: a large dump piped to another program must not be cut.
+    process.stdout.write(result.stdout, () => process.exit(result.exitCode));
     return;
   }
   const { config } = action;

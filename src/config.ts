@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { canonicalIPv4, canonicalIPv6 } from "./wire/ip.js";
 import { isValidClusterId } from "./zone/objects.js";
+import { parseTypeName } from "./debug/records.js";
 
 export class ConfigError extends Error {}
 
@@ -32,10 +33,33 @@ export interface Config {
   tcpMaxConnections: number;
   cacheBytes: number;
   serverId: string | undefined;
+  /** Serve /debug/explain and /debug/zone on the ops port. */
+  debug: boolean;
+  /** Output of explain, dump and lint. */
+  output: OutputFormat;
+  /** Extension: SRV priority 0 for local-cluster targets, 1 for others. */
+  preferLocalSrv: boolean;
 }
 
+export type OutputFormat = "text" | "json";
+
 export type CliAction =
-  { action: "help" } | { action: "version" } | { action: "serve"; config: Config };
+  | { action: "help" }
+  | { action: "version" }
+  | { action: "serve"; config: Config }
+  | { action: "explain"; config: Config; name: string; type: number }
+  | { action: "dump"; config: Config }
+  | { action: "lint"; config: Config };
+
+/** Subcommands and the positional arguments each takes, for --help and usage errors. */
+const COMMANDS = {
+  serve: { args: "", help: "answer DNS queries (the default)" },
+  explain: { args: "<name> [type]", help: "the answer for one name and why (type default A)" },
+  dump: { args: "", help: "the whole zone in RFC 1035 zone-file format" },
+  lint: { args: "", help: "objects the server would reject or partly ignore; exit 1 if any" },
+} as const;
+
+type CommandName = keyof typeof COMMANDS;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
@@ -113,6 +137,17 @@ const FLAGS = {
     arg: "<text>",
     help: "answer CH TXT id.server/hostname.bind with this (default: off)",
   },
+  "prefer-local-srv": {
+    type: "boolean",
+    arg: "",
+    help: "extension: SRV priority 0 for local-cluster targets, 1 for others (default: all 0)",
+  },
+  debug: {
+    type: "boolean",
+    arg: "",
+    help: "serve /debug/explain and /debug/zone on the --http port (shows object names)",
+  },
+  output: { type: "string", arg: "text|json", help: "explain/dump/lint output", default: "text" },
   version: { type: "boolean", arg: "", help: "print the version and exit" },
   help: { type: "boolean", arg: "", help: "print this help and exit" },
 } as const;
@@ -129,11 +164,21 @@ export function helpText(version: string): string {
     const def = "default" in flag ? ` (default: ${flag.default})` : "";
     return `${left.padEnd(40)} ${flag.help}${def}`;
   });
+  const commands = Object.entries(COMMANDS).map(
+    ([name, command]) => `  ${`${name} ${command.args}`.padEnd(38)} ${command.help}`,
+  );
   return [
     `clusterset-dns ${version}: authoritative DNS for Kubernetes Multi-Cluster Services`,
     "",
-    "usage: clusterset-dns [options]",
+    "usage: clusterset-dns [serve] [options]",
+    "       clusterset-dns explain <name> [type] [options]",
+    "       clusterset-dns dump [options]",
+    "       clusterset-dns lint [options]",
     "",
+    "commands:",
+    ...commands,
+    "",
+    "options:",
     ...lines,
     "",
     "Every flag also reads CLUSTERSET_DNS_<FLAG>, e.g. CLUSTERSET_DNS_LISTEN=:53.",
@@ -142,16 +187,23 @@ export function helpText(version: string): string {
 
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAction {
   let values: Partial<Record<FlagName, string | boolean>>;
+  let positionals: string[];
   try {
     const options = Object.fromEntries(
       Object.entries(FLAGS).map(([name, flag]) => [name, { type: flag.type }]),
     ) as Record<FlagName, { type: "string" | "boolean" }>;
-    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      options,
+      strict: true,
+      allowPositionals: true,
+    }));
   } catch (error) {
     throw new ConfigError((error as Error).message.split("\n")[0] ?? "bad arguments");
   }
   if (values.help === true) return { action: "help" };
   if (values.version === true) return { action: "version" };
+  const command = parseCommand(positionals);
 
   const raw = (flag: FlagName): { value: string; from: string } | undefined => {
     const fromFlag = values[flag];
@@ -196,32 +248,93 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAc
     );
   }
 
+  const boolean = (flag: "debug" | "prefer-local-srv"): boolean => {
+    if (values[flag] === true) return true;
+    const fromEnv = env[envName(flag)];
+    if (fromEnv === undefined || fromEnv === "") return false;
+    const value = fromEnv.trim().toLowerCase();
+    if (["1", "true", "yes", "on"].includes(value)) return true;
+    if (["0", "false", "no", "off"].includes(value)) return false;
+    throw new ConfigError(`${envName(flag)}: "${fromEnv}" is not true or false`);
+  };
+  const outputRaw = required("output");
+  if (outputRaw.value !== "text" && outputRaw.value !== "json") {
+    throw new ConfigError(`${outputRaw.from}: "${outputRaw.value}" is not text or json`);
+  }
+  const output: OutputFormat = outputRaw.value;
+
   const httpRaw = required("http");
   const nsRaw = raw("ns-address");
   const kubeconfig = raw("kubeconfig")?.value;
   const serverId = raw("server-id")?.value;
 
-  return {
-    action: "serve",
-    config: {
-      source: parseSource(required("source")),
-      kubeconfig,
-      zone,
-      listen: parseHostPort(required("listen")),
-      http: httpRaw.value === "off" ? undefined : parseHostPort(httpRaw),
-      ttl: integer("ttl", 0, 3600),
-      clusterId: clusterIdRaw?.value,
-      logLevel: logLevel.value,
-      lameduckSeconds: integer("lameduck", 0, 3600),
-      watchIdleTimeoutSeconds: integer("watch-idle-timeout", 1, 86400),
-      nsAddresses: nsRaw === undefined ? [] : parseAddresses(nsRaw),
-      maxUdpPayload: integer("udp-max-size", 512, 4096),
-      tcpIdleTimeoutSeconds: integer("tcp-idle-timeout", 1, 3600),
-      tcpMaxConnections: integer("tcp-max-connections", 1, 1_000_000),
-      cacheBytes: integer("cache-size", 1, 65536) * 1024 * 1024,
-      serverId,
-    },
+  const config: Config = {
+    source: parseSource(required("source")),
+    kubeconfig,
+    zone,
+    listen: parseHostPort(required("listen")),
+    http: httpRaw.value === "off" ? undefined : parseHostPort(httpRaw),
+    ttl: integer("ttl", 0, 3600),
+    clusterId: clusterIdRaw?.value,
+    logLevel: logLevel.value,
+    lameduckSeconds: integer("lameduck", 0, 3600),
+    watchIdleTimeoutSeconds: integer("watch-idle-timeout", 1, 86400),
+    nsAddresses: nsRaw === undefined ? [] : parseAddresses(nsRaw),
+    maxUdpPayload: integer("udp-max-size", 512, 4096),
+    tcpIdleTimeoutSeconds: integer("tcp-idle-timeout", 1, 3600),
+    tcpMaxConnections: integer("tcp-max-connections", 1, 1_000_000),
+    cacheBytes: integer("cache-size", 1, 65536) * 1024 * 1024,
+    serverId,
+    debug: boolean("debug"),
+    output,
+    preferLocalSrv: boolean("prefer-local-srv"),
   };
+  switch (command.command) {
+    case "explain":
+      return { action: "explain", config, name: command.name, type: command.type };
+    case "dump":
+      return { action: "dump", config };
+    case "lint":
+      return { action: "lint", config };
+    default:
+      return { action: "serve", config };
+  }
+}
+
+type ParsedCommand =
+  { command: "serve" | "dump" | "lint" } | { command: "explain"; name: string; type: number };
+
+function usage(command: CommandName): string {
+  const args = COMMANDS[command].args;
+  return `usage: clusterset-dns ${command}${args ? ` ${args}` : ""} [options]`;
+}
+
+/** The subcommand and its positional arguments; options may come before or after them. */
+function parseCommand(positionals: readonly string[]): ParsedCommand {
+  const [first, ...rest] = positionals;
+  if (first === undefined) return { command: "serve" };
+  if (!Object.hasOwn(COMMANDS, first)) {
+    throw new ConfigError(
+      `unknown command "${first}" (commands: ${Object.keys(COMMANDS).join(", ")}; see --help)`,
+    );
+  }
+  const command = first as CommandName;
+  if (command !== "explain") {
+    if (rest.length > 0)
+      throw new ConfigError(`${command}: unexpected argument "${rest[0]}"; ${usage(command)}`);
+    return { command };
+  }
+  const [name, typeText, extra] = rest;
+  if (name === undefined || name === "")
+    throw new ConfigError(`explain: missing <name>; ${usage(command)}`);
+  if (extra !== undefined)
+    throw new ConfigError(`explain: unexpected argument "${extra}"; ${usage(command)}`);
+  const type = parseTypeName(typeText ?? "A");
+  if (type === undefined)
+    throw new ConfigError(
+      `explain: "${typeText}" is not a record type (A, AAAA, SRV, TXT, SOA, NS, ANY, TYPEnnn)`,
+    );
+  return { command: "explain", name, type };
 }
 
 function parseSource({ value, from }: { value: string; from: string }): SourceConfig {

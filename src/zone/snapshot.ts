@@ -25,6 +25,12 @@ export interface ZoneOptions {
   nsAddresses: readonly string[];
   /** Local cluster id when known (flag, else ClusterProperty); used for ordering only. */
   localClusterId?: string | undefined;
+  /**
+   * Extension (--prefer-local-srv), off by default: SRV records of headless services give
+   * local-cluster targets priority 0 and other targets priority 1. Without a known local
+   * cluster id every SRV keeps priority 0, as the spec requires.
+   */
+  preferLocalSrv?: boolean | undefined;
 }
 
 export interface ZoneNode {
@@ -52,6 +58,8 @@ export interface FragmentContext {
   zone: string;
   ttl: number;
   localClusterId: string | undefined;
+  /** See ZoneOptions.preferLocalSrv. */
+  preferLocalSrv?: boolean | undefined;
 }
 
 export const DNS_VERSION_TTL = 28800;
@@ -60,6 +68,8 @@ export const SOA_REFRESH = 7200;
 export const SOA_RETRY = 1800;
 export const SOA_EXPIRE = 86400;
 const SRV_PRIORITY = 0;
+/** Priority of remote-cluster SRV targets under --prefer-local-srv (lower is preferred). */
+export const SRV_REMOTE_PRIORITY = 1;
 const SRV_WEIGHT = 100;
 
 /** The node of every empty non-terminal (and of a ClusterSetIP service with no records). */
@@ -181,12 +191,12 @@ class FragmentBuilder {
   }
 
   /** SRV data pointing at `target`, a node of this fragment. */
-  srv(target: NodeDraft, port: number): RecordData {
+  srv(target: NodeDraft, port: number, priority: number = SRV_PRIORITY): RecordData {
     const srvTo = (target.srvTo ??= []);
     for (const known of srvTo) if (known.type === RRType.SRV && known.port === port) return known;
     const data: RecordData = {
       type: RRType.SRV,
-      priority: SRV_PRIORITY,
+      priority,
       weight: SRV_WEIGHT,
       port,
       target: target.owner,
@@ -220,9 +230,10 @@ function addSrv(
   target: NodeDraft,
   ports: readonly ServicePort[],
   owners: readonly (string | undefined)[],
+  priority: number = SRV_PRIORITY,
 ): void {
   for (let i = 0; i < ports.length; i++) {
-    const srv = builder.srv(target, (ports[i] as ServicePort).port);
+    const srv = builder.srv(target, (ports[i] as ServicePort).port, priority);
     const owner = owners[i];
     if (owner !== undefined) builder.add(builder.node(owner), srv);
     builder.add(builder.base, srv);
@@ -251,8 +262,11 @@ function headlessFragment(
     context.ttl,
   );
   let anyReady = false;
+  const preferLocal = context.preferLocalSrv === true && context.localClusterId !== undefined;
   for (const slice of slices) {
     const type = slice.addressType === "IPv4" ? RRType.A : RRType.AAAA;
+    const priority =
+      preferLocal && slice.clusterId !== context.localClusterId ? SRV_REMOTE_PRIORITY : SRV_PRIORITY;
     let cluster: NodeDraft | undefined;
     let owners: (string | undefined)[] | undefined;
     for (const endpoint of slice.endpoints) {
@@ -270,7 +284,7 @@ function headlessFragment(
         builder.add(target, data);
         builder.add(builder.base, data);
       }
-      addSrv(builder, target, slice.ports, owners);
+      addSrv(builder, target, slice.ports, owners, priority);
     }
   }
   // No ready endpoint: the service has no names at all (NXDOMAIN), not even its own.
@@ -439,10 +453,11 @@ export function buildSnapshot(
     zone,
     ttl,
     localClusterId: localClusterIdOf(objects, options),
+    preferLocalSrv: options.preferLocalSrv === true,
   };
   // Record order in ClusterSetIP fragments does not depend on the local cluster.
   const clusterSetIpKey = `${zone}\n${ttl}`;
-  const headlessKey = `${clusterSetIpKey}\n${context.localClusterId ?? ""}`;
+  const headlessKey = `${clusterSetIpKey}\n${context.localClusterId ?? ""}\n${context.preferLocalSrv ? "prefer-local" : ""}`;
   const soa = makeSoa(zone, ttl, serial);
   const common = new Map<string, ZoneNode>();
   addApex(common, options, soa);
