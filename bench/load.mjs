@@ -2,6 +2,7 @@
 //
 //   node bench/load.mjs [--services 1000] [--seconds 10] [--rounds 2] [--clients 8]
 //                       [--outstanding 200] [--servers ours,nsd,dns2,nometrics] [--out load.json]
+//   BENCH_BASELINE_DIST=<saved dist> adds server "baseline" (an earlier build) for before/after.
 //
 // Needs the Debian packages dnsperf, nsd (and util-linux for taskset); installs nothing.
 // Generates ~N services × 3 clusters (20% headless), writes the manifest our server loads and
@@ -9,7 +10,7 @@
 // runs each server in turn pinned to core 1 with dnsperf pinned to core 0, alternating servers
 // round by round, each run bounded by -l seconds. Then latency at 50% of our peak rate.
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -24,6 +25,7 @@ import {
   pinSelf,
   requireTools,
   rssMiB,
+  treeCpuSeconds,
   treeRssMiB,
 } from "./lib/common.mjs";
 import { QUERY_MIX, generateObjects, generateQueries, snapshotFromManifest, writeManifest } from "./lib/data.mjs";
@@ -73,13 +75,23 @@ const starters = {
   nsd: () => startNsd({ config: nsdConf, port }),
   dns2: () => startDns2({ manifest, port }),
   nometrics: () => startOursWithoutMetrics({ manifest, port }),
+  // A saved earlier build (BENCH_BASELINE_DIST=/path/to/dist), for before/after in one run.
+  baseline: () =>
+    startOurs({ manifest, port, distDir: process.env.BENCH_BASELINE_DIST ?? "", name: "clusterset-dns (baseline build)" }),
 };
 
 async function measure(key, { rate, verbose = false, seconds = SECONDS } = {}) {
   const server = await starters[key]();
   try {
     await dnsperf({ port, queryFile, seconds: WARMUP_SECONDS, clients: CLIENTS, outstanding: OUTSTANDING });
+    const cpuBefore = treeCpuSeconds(server.pid);
+    const loadBefore = readFileSync("/proc/loadavg", "utf8").split(" ")[0];
     const result = await dnsperf({ port, queryFile, seconds, clients: CLIENTS, outstanding: OUTSTANDING, rate, verbose });
+    const cpuSeconds = treeCpuSeconds(server.pid) - cpuBefore;
+    // CPU per answered query is robust to other load on the machine; QPS is not.
+    result.cpuUsPerQuery = Math.round((cpuSeconds * 1e6 * 100) / result.completed) / 100;
+    result.capacityQps = Math.round(result.completed / cpuSeconds);
+    result.loadavg = Number(loadBefore);
     const rss = key === "nsd" ? treeRssMiB(server.pid) : rssMiB(server.pid);
     return { server: server.name, ...result, rssMiB: Math.round(rss * 10) / 10 };
   } finally {
@@ -96,7 +108,7 @@ for (let round = 0; round < ROUNDS; round++) {
     void latencies;
     runs.push({ round, key, ...result });
     console.log(
-      `round ${round} ${result.server.padEnd(28)} ${result.qps.toFixed(0).padStart(8)} qps  lost ${result.lost}  avg ${result.avgLatencyMs.toFixed(3)} ms  max ${result.maxLatencyMs.toFixed(1)} ms  rss ${result.rssMiB} MiB`,
+      `round ${round} ${result.server.padEnd(28)} ${result.qps.toFixed(0).padStart(8)} qps  lost ${result.lost}  avg ${result.avgLatencyMs.toFixed(3)} ms  max ${result.maxLatencyMs.toFixed(1)} ms  cpu ${result.cpuUsPerQuery} µs/q (${result.capacityQps} q/cpu-s)  rss ${result.rssMiB} MiB  load ${result.loadavg}`,
     );
   }
 }
@@ -110,10 +122,13 @@ for (const key of SERVERS) {
     qps: mine.map((run) => Math.round(run.qps)),
     lost: mine.reduce((sum, run) => sum + run.lost, 0),
     avgLatencyMs: median(mine.map((run) => run.avgLatencyMs)),
+    cpuUsPerQuery: median(mine.map((run) => run.cpuUsPerQuery)),
+    capacityQps: Math.round(median(mine.map((run) => run.capacityQps))),
     rssMiB: median(mine.map((run) => run.rssMiB)),
   };
 }
 const nsdQps = summary.nsd?.medianQps;
+const nsdCapacity = summary.nsd?.capacityQps;
 // Ratios per round (same round = same machine state), then their median.
 const roundRatios = [];
 for (let round = 0; round < ROUNDS; round++) {
@@ -165,6 +180,7 @@ const report = {
   summary,
   ratioOursToNsd: nsdQps && summary.ours ? summary.ours.medianQps / nsdQps : undefined,
   roundRatios,
+  capacityRatioOursToNsd: nsdCapacity && summary.ours ? summary.ours.capacityQps / nsdCapacity : undefined,
   ratioDns2ToNsd: nsdQps && summary.dns2 ? summary.dns2.medianQps / nsdQps : undefined,
   metricsCost:
     summary.nometrics && summary.ours ? 1 - summary.ours.medianQps / summary.nometrics.medianQps : undefined,
@@ -172,12 +188,13 @@ const report = {
 };
 writeFileSync(join(RESULTS_DIR, OUT), `${JSON.stringify(report, null, 2)}\n`);
 
-console.log("\nserver                          median QPS   vs NSD   lost   avg ms   RSS MiB");
+console.log("\nserver                          median QPS   vs NSD   lost   avg ms   RSS MiB   CPU µs/query   q per CPU-s   vs NSD");
+
 for (const key of SERVERS) {
   const s = summary[key];
   const ratio = nsdQps ? (s.medianQps / nsdQps).toFixed(2) : "-";
   console.log(
-    `${s.server.padEnd(32)}${String(s.medianQps).padStart(10)}   ${ratio.padStart(6)}   ${String(s.lost).padStart(4)}   ${s.avgLatencyMs.toFixed(3).padStart(6)}   ${String(s.rssMiB).padStart(7)}`,
+    `${s.server.padEnd(32)}${String(s.medianQps).padStart(10)}   ${ratio.padStart(6)}   ${String(s.lost).padStart(4)}   ${s.avgLatencyMs.toFixed(3).padStart(6)}   ${String(s.rssMiB).padStart(7)}   ${String(s.cpuUsPerQuery).padStart(12)}   ${String(s.capacityQps).padStart(11)}   ${nsdCapacity ? (s.capacityQps / nsdCapacity).toFixed(2) : "-"}`,
   );
 }
 if (roundRatios.length > 0) console.log(`ours/NSD per round: ${roundRatios.map((r) => r.toFixed(2)).join(", ")}`);

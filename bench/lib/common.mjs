@@ -161,6 +161,26 @@ export function treeRssMiB(pid) {
   return total;
 }
 
+/** CPU seconds (user + system) used so far by a process and its children, from /proc. */
+export function treeCpuSeconds(pid) {
+  let ticks = 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks = Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+  let total = ticks / CLOCK_TICKS;
+  for (const line of spawnSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).stdout.split("\n")) {
+    if (line.trim() !== "") total += treeCpuSeconds(Number(line));
+  }
+  return total;
+}
+
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
 // ---- a small UDP client ------------------------------------------------------------------------
 
 /** One query over UDP; resolves with the decoded reply or undefined on timeout. */

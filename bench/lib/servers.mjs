@@ -21,11 +21,11 @@ async function ready(child, port, name, timeoutMs) {
 }
 
 /** Our server from the built CLI. `extraArgs` e.g. ["--http", "127.0.0.1:9999"]. */
-export async function startOurs({ manifest, port, extraArgs = [], nodeArgs = [], timeoutMs = 60000 }) {
+export async function startOurs({ manifest, port, extraArgs = [], nodeArgs = [], timeoutMs = 60000, distDir = DIST, name = "clusterset-dns" }) {
   const started = performance.now();
   const child = spawnPinned(SERVER_CORE, process.execPath, [
     ...nodeArgs,
-    join(DIST, "cli.js"),
+    join(distDir, "cli.js"),
     "--source", `file:${manifest}`,
     "--listen", `127.0.0.1:${port}`,
     "--http", "off",
@@ -34,7 +34,7 @@ export async function startOurs({ manifest, port, extraArgs = [], nodeArgs = [],
     ...extraArgs,
   ]);
   await ready(child, port, READY_NAME, timeoutMs);
-  return { name: "clusterset-dns", child, pid: child.pid, readyMs: performance.now() - started, stop: () => stopChild(child) };
+  return { name, child, pid: child.pid, readyMs: performance.now() - started, stop: () => stopChild(child) };
 }
 
 /** Our policy and listeners wired without the metrics observer (to price the metrics). */

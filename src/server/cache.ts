@@ -3,8 +3,8 @@
 // and patches what differs between two queries that share a key: the ID, the RD and CD flags,
 // and the question's spelling (same length, since the key holds the lower-cased name).
 // Bounded by bytes, so a flood of random names cannot grow memory; negative answers are cached
-// too. The snapshot generation is part of the key: a new snapshot makes old entries unreachable
-// and the LRU ages them out.
+// too. Every cached answer belongs to one snapshot generation: the first get or set for a newer
+// generation empties the cache, so an answer is never served from an older snapshot.
 
 import { LRUCache } from "lru-cache";
 
@@ -24,13 +24,21 @@ const FLAG_RD = 0x01; // in byte 2
 const FLAG_CD = 0x10; // in byte 3
 
 export class AnswerCache {
-  private readonly lru: LRUCache<string, Uint8Array>;
+  private lru: LRUCache<string, Uint8Array>;
+  private readonly maxBytes: number;
   private readonly hooks: CacheHooks | undefined;
+  /** Generation of the snapshot every cached answer came from. */
+  private generation = 0;
 
   constructor(options: AnswerCacheOptions) {
     this.hooks = options.hooks;
-    this.lru = new LRUCache<string, Uint8Array>({
-      maxSize: Math.max(options.maxBytes, 1024),
+    this.maxBytes = Math.max(options.maxBytes, 1024);
+    this.lru = this.newLru();
+  }
+
+  private newLru(): LRUCache<string, Uint8Array> {
+    return new LRUCache<string, Uint8Array>({
+      maxSize: this.maxBytes,
       // Key strings cost memory too; count them with the reply.
       sizeCalculation: (reply, key) => reply.length + key.length * 2 + 64,
       dispose: (_value, _key, reason) => {
@@ -39,6 +47,11 @@ export class AnswerCache {
     });
   }
 
+  /**
+   * The key of one question's answer. The generation is not spelled into the string: get() and
+   * set() take it separately and a new generation empties the cache (entries of an old snapshot
+   * could never be hit again), which keeps the key short and cheap to hash on every query.
+   */
   static key(
     generation: number,
     nameLower: string,
@@ -47,34 +60,49 @@ export class AnswerCache {
     budget: number,
     edns: number,
   ): string {
-    return `${generation}/${qtype}/${qclass}/${budget}/${edns}/${nameLower}`;
+    void generation;
+    return `${nameLower}/${qtype}/${qclass}/${budget}/${edns}`;
   }
 
   /** A copy of the cached reply adjusted to this query, or undefined on a miss. */
   get(
+    generation: number,
     key: string,
     id: number,
     rd: boolean,
     cd: boolean,
     questionBytes: Uint8Array,
   ): Uint8Array | undefined {
+    if (generation !== this.generation) this.startGeneration(generation);
     const cached = this.lru.get(key);
     if (cached === undefined) {
       this.hooks?.miss();
       return undefined;
     }
     this.hooks?.hit();
-    const reply = cached.slice();
+    // A pooled Buffer: cheaper than a fresh ArrayBuffer per reply, and dgram sends it as is.
+    const reply = Buffer.allocUnsafe(cached.length);
+    reply.set(cached);
     reply[0] = id >> 8;
     reply[1] = id & 0xff;
-    reply[2] = rd ? (reply[2] ?? 0) | FLAG_RD : (reply[2] ?? 0) & ~FLAG_RD;
-    reply[3] = cd ? (reply[3] ?? 0) | FLAG_CD : (reply[3] ?? 0) & ~FLAG_CD;
+    const flags = cached[2]!;
+    const flags2 = cached[3]!;
+    reply[2] = rd ? flags | FLAG_RD : flags & ~FLAG_RD;
+    reply[3] = cd ? flags2 | FLAG_CD : flags2 & ~FLAG_CD;
     reply.set(questionBytes, QUESTION_OFFSET);
     return reply;
   }
 
-  set(key: string, reply: Uint8Array): void {
+  set(generation: number, key: string, reply: Uint8Array): void {
+    if (generation !== this.generation) this.startGeneration(generation);
     this.lru.set(key, reply);
+  }
+
+  private startGeneration(generation: number): void {
+    // A fresh LRU rather than clear(): clear() visits every entry (a pause proportional to the
+    // cache at every snapshot swap); the old one is left to the garbage collector instead.
+    this.lru = this.newLru();
+    this.generation = generation;
   }
 
   get entries(): number {
