@@ -181,7 +181,10 @@ function whyNoEndpoints(analysis: ServiceAnalysis): string {
     `${slices} EndpointSlice(s) in use`,
     reasons.length > 0 ? `endpoints left out: ${countBy(reasons)}` : "no endpoints listed",
   ];
-  if (setAside > 0) parts.push(`${setAside} related object(s) set aside (see findings)`);
+  if (setAside > 0)
+    parts.push(
+      `set aside: ${list(analysis.setAside.map((v) => `${v.object} [${v.findings.map((f) => f.code).join(", ")}]`))}`,
+    );
   return `Headless ServiceImport ${analysis.namespace}/${analysis.name} has no ready endpoint, so none of its names exist (NXDOMAIN): ${parts.join("; ")}.`;
 }
 

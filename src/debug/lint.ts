@@ -3,6 +3,7 @@
 // ValidationProblems), plus the checks that need more than one object. Pure.
 
 import { hostLabelForAddress } from "../zone/hostlabel.js";
+import type { ServicePort } from "../zone/types.js";
 import type { Inventory, InventoryEntry } from "./inventory.js";
 import { importOf, indexInventory, sliceOf } from "./index.js";
 import { endpointPositions } from "./service.js";
@@ -24,6 +25,16 @@ function rawPorts(raw: unknown): unknown[] {
   if (typeof raw !== "object" || raw === null) return [];
   const ports = (raw as { ports?: unknown }).ports;
   return Array.isArray(ports) ? (ports as unknown[]) : [];
+}
+
+function unnamedPort(object: string, path: string, port: ServicePort): Finding {
+  return {
+    code: "UNNAMED_PORT",
+    severity: "info",
+    object,
+    path,
+    message: `port ${port.port}/${port.protocol} has no name: no _name._proto SRV record for it`,
+  };
 }
 
 function sliceFindings(entry: InventoryEntry, serviceType: string | undefined): Finding[] {
@@ -59,6 +70,10 @@ function sliceFindings(entry: InventoryEntry, serviceType: string | undefined): 
         message: "no port number: no SRV record from this port",
       });
   });
+  if (serviceType === "Headless")
+    slice.ports.forEach((port) => {
+      if (port.name === undefined) findings.push(unnamedPort(object, "ports", port));
+    });
   if (serviceType === "Headless") {
     const positions = endpointPositions(entry, slice);
     slice.endpoints.forEach((endpoint, i) => {
@@ -94,7 +109,7 @@ export function lint(inventory: Inventory): LintReport {
         severity: "warning",
         object: objectName(entry.kind, entry.namespace, entry.name),
         path: "",
-        message: `also in ${entry.supersededBy}, which wins (in ${entry.origin} it is ignored)`,
+        message: `the copy in ${entry.origin} is replaced by a later copy (in ${entry.supersededBy})`,
       });
       continue;
     }
@@ -108,6 +123,16 @@ export function lint(inventory: Inventory): LintReport {
   }
   for (const [key, entries] of index.imports) {
     const service = importOf(entries.valid);
+    if (service?.type === "ClusterSetIP")
+      for (const port of service.ports)
+        if (port.name === undefined)
+          findings.push(
+            unnamedPort(
+              objectName("ServiceImport", service.namespace, service.name),
+              "spec.ports",
+              port,
+            ),
+          );
     if (service?.type !== "Headless" || readyByService.get(key) === true) continue;
     findings.push({
       code: "NO_READY_ENDPOINTS",

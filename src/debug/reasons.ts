@@ -110,9 +110,7 @@ export function problemFinding(problem: ValidationProblem): Finding {
     severity: problem.objectSkipped ? "error" : "warning",
     object: `${problem.kind}/${problem.namespace}/${problem.name}`,
     path: problem.path,
-    message: problem.objectSkipped
-      ? `${problem.path === "" ? "" : `${problem.path}: `}${problem.reason}; object skipped`
-      : `${problem.path === "" ? "" : `${problem.path}: `}${problem.reason}`,
+    message: problem.objectSkipped ? `${problem.reason}; object skipped` : problem.reason,
   };
 }
 

@@ -4,7 +4,7 @@
 import type { ExplainReport, Suggestion } from "./explain.js";
 import type { LintReport } from "./lint.js";
 import type { Finding } from "./reasons.js";
-import type { EndpointView, PortView, ServiceAnalysis, SliceView } from "./service.js";
+import type { EndpointView, PortView, Reason, ServiceAnalysis, SliceView } from "./service.js";
 
 const SUGGESTION_TEXT: Record<Suggestion["reason"], string> = {
   SAME_NAME_OTHER_NAMESPACE: "same service name in another namespace",
@@ -26,12 +26,16 @@ function answerHeader(report: ExplainReport): string {
   return `NOERROR, ${answer.answer.length} record(s)`;
 }
 
+function reasonText(reason: Reason): string {
+  return `[${reason.code}] ${reason.path ? `${reason.path}: ` : ""}${reason.message}`;
+}
+
 function portLine(port: PortView): string {
   const label = port.name === null ? "(unnamed)" : port.name;
   const number = port.port === null ? "-" : String(port.port);
   const what =
     port.srv.length > 0 ? `SRV at ${port.srv.join(", ")}` : port.used ? "" : "no SRV record";
-  const reasons = port.reasons.map((r) => `[${r.code}] ${r.message}`).join("; ");
+  const reasons = port.reasons.map(reasonText).join("; ");
   return `      #${port.index} ${label} ${number}/${port.protocol ?? "?"}  ${what}${reasons ? `  ${reasons}` : ""}`;
 }
 
@@ -39,7 +43,7 @@ function endpointLine(endpoint: EndpointView): string {
   const addresses = endpoint.addresses.length > 0 ? endpoint.addresses.join(",") : "(no address)";
   const host = endpoint.hostname === null ? "" : ` hostname=${endpoint.hostname}`;
   const state = endpoint.used ? `used → ${endpoint.name ?? ""}` : "left out";
-  const reasons = endpoint.reasons.map((r) => `[${r.code}] ${r.message}`).join("; ");
+  const reasons = endpoint.reasons.map(reasonText).join("; ");
   return `      endpoints[${endpoint.index}] ${addresses}${host}  ${state}${reasons ? `  ${reasons}` : ""}`;
 }
 

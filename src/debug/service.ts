@@ -28,6 +28,8 @@ import {
 export interface Reason {
   code: ReasonCode;
   message: string;
+  /** Path of the bad part when it is more precise than the item's, e.g. "endpoints[2].addresses[1]". */
+  path?: string;
 }
 
 export interface EndpointView {
@@ -109,6 +111,7 @@ const SEVERITY: Partial<Record<ReasonCode, Severity>> = {
   UNNAMED_PORT: "info",
   CLUSTERSETIP_SLICE_IGNORED: "info",
   NO_ADDRESS: "warning",
+  NO_PORT_NUMBER: "info",
   NO_SERVICE_IMPORT: "warning",
   DUPLICATE_OBJECT: "warning",
 };
@@ -122,7 +125,7 @@ function reason(code: ReasonCode, message: string): Reason {
 }
 
 function problemReason(problem: ValidationProblem): Reason {
-  return reason(classifyProblem(problem), `${problem.path}: ${problem.reason}`);
+  return { code: classifyProblem(problem), message: problem.reason, path: problem.path };
 }
 
 /** Problems about list items, by item index: `<prefix>[i]...`. */
@@ -294,7 +297,7 @@ function portViews(
       const name = rawField(raw, ["name"]);
       const number = rawField(raw, ["port"]);
       if (isUnset(number) && !reasons.some((r) => r.code === "NO_PORT_NUMBER"))
-        reasons.push(reason("NO_PORT_NUMBER", `${prefix}[${index}]: no port number`));
+        reasons.push(reason("NO_PORT_NUMBER", "no port number"));
       views.push({
         object,
         index,
@@ -336,7 +339,7 @@ function findingsOf(object: string, path: string, reasons: readonly Reason[]): F
     code: r.code,
     severity: severityOf(r.code),
     object,
-    path,
+    path: r.path ?? path,
     message: r.message,
   }));
 }
@@ -350,7 +353,7 @@ function setAsideView(entry: InventoryEntry): SetAsideView {
       severity: "warning",
       object,
       path: "",
-      message: `replaced by a later copy in ${entry.supersededBy}`,
+      message: `a later copy of this object (in ${entry.supersededBy}) replaces this one`,
     });
   return { object, origin: entry.origin, findings };
 }
