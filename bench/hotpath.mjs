@@ -20,14 +20,24 @@ function option(name, fallback) {
 
 const SERVICES = Number(option("services", "1000"));
 const ROUNDS = Number(option("rounds", "5"));
-const DISTS = option("dists", DIST).split(",").map((d) => resolve(d));
+const DISTS = option("dists", DIST)
+  .split(",")
+  .map((d) => resolve(d));
 const QUERIES = 100000;
 
 const work = mkdtempSync(join(tmpdir(), "clusterset-hotpath-"));
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 const manifest = join(work, "m.json");
-writeFileSync(manifest, manifestText(generateObjects({ services: SERVICES, endpoints: 3, headlessEndpoints: 2 })));
-const lines = generateQueries({ services: SERVICES, endpoints: 3, headlessEndpoints: 2, count: QUERIES });
+writeFileSync(
+  manifest,
+  manifestText(generateObjects({ services: SERVICES, endpoints: 3, headlessEndpoints: 2 })),
+);
+const lines = generateQueries({
+  services: SERVICES,
+  endpoints: 3,
+  headlessEndpoints: 2,
+  count: QUERIES,
+});
 
 async function setup(distDir) {
   const load = (m) => import(pathToFileURL(join(distDir, m)).href);
@@ -56,8 +66,15 @@ async function setup(distDir) {
   });
   const metrics = new Metrics({ version: "bench", collectDefault: false });
   const make = (observer) => {
-    const cache = new AnswerCache({ maxBytes: 64 * 1024 * 1024, hooks: observer ? metrics.cache : undefined });
-    const policy = new QueryPolicy({ zone: ZONE, maxUdpPayload: 1232 }, { current: snapshot }, cache);
+    const cache = new AnswerCache({
+      maxBytes: 64 * 1024 * 1024,
+      hooks: observer ? metrics.cache : undefined,
+    });
+    const policy = new QueryPolicy(
+      { zone: ZONE, maxUdpPayload: 1232 },
+      { current: snapshot },
+      cache,
+    );
     return createQueryHandler(policy, observer, (error) => {
       throw error;
     });
@@ -92,6 +109,11 @@ for (const distDir of DISTS) {
     nsPerQueryWithoutMetrics: Math.round(median(measured.withoutMetrics)),
   };
   results.push(row);
-  console.log(`${distDir}: ${row.nsPerQueryWithMetrics} ns/query with metrics, ${row.nsPerQueryWithoutMetrics} without`);
+  console.log(
+    `${distDir}: ${row.nsPerQueryWithMetrics} ns/query with metrics, ${row.nsPerQueryWithoutMetrics} without`,
+  );
 }
-writeFileSync(join(RESULTS_DIR, "hotpath.json"), `${JSON.stringify({ when: new Date().toISOString(), services: SERVICES, queries: QUERIES, rounds: ROUNDS, results }, null, 2)}\n`);
+writeFileSync(
+  join(RESULTS_DIR, "hotpath.json"),
+  `${JSON.stringify({ when: new Date().toISOString(), services: SERVICES, queries: QUERIES, rounds: ROUNDS, results }, null, 2)}\n`,
+);

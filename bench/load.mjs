@@ -28,8 +28,20 @@ import {
   treeCpuSeconds,
   treeRssMiB,
 } from "./lib/common.mjs";
-import { QUERY_MIX, generateObjects, generateQueries, snapshotFromManifest, writeManifest } from "./lib/data.mjs";
-import { startDns2, startNsd, startOurs, startOursWithoutMetrics, writeNsdConfig } from "./lib/servers.mjs";
+import {
+  QUERY_MIX,
+  generateObjects,
+  generateQueries,
+  snapshotFromManifest,
+  writeManifest,
+} from "./lib/data.mjs";
+import {
+  startDns2,
+  startNsd,
+  startOurs,
+  startOursWithoutMetrics,
+  writeNsdConfig,
+} from "./lib/servers.mjs";
 
 function option(name, fallback) {
   const index = process.argv.indexOf(`--${name}`);
@@ -57,7 +69,14 @@ process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 const manifest = join(work, "clusterset.json");
 const queryFile = join(work, "queries.txt");
 const zoneFile = join(work, "clusterset.local.zone");
-writeManifest(manifest, generateObjects({ services: SERVICES, endpoints: ENDPOINTS, headlessEndpoints: HEADLESS_ENDPOINTS }));
+writeManifest(
+  manifest,
+  generateObjects({
+    services: SERVICES,
+    endpoints: ENDPOINTS,
+    headlessEndpoints: HEADLESS_ENDPOINTS,
+  }),
+);
 writeFileSync(
   queryFile,
   `${generateQueries({ services: SERVICES, endpoints: ENDPOINTS, headlessEndpoints: HEADLESS_ENDPOINTS, count: 100000 }).join("\n")}\n`,
@@ -65,7 +84,9 @@ writeFileSync(
 const { toZoneFile } = await dist("zone/zonefile.js");
 const snapshot = await snapshotFromManifest(manifest);
 writeFileSync(zoneFile, toZoneFile(snapshot));
-console.log(`data: ${SERVICES} services × 3 clusters, ${snapshot.nodes.size} names; work dir ${work}`);
+console.log(
+  `data: ${SERVICES} services × 3 clusters, ${snapshot.nodes.size} names; work dir ${work}`,
+);
 
 const port = await freePort();
 const nsdConf = SERVERS.includes("nsd") ? writeNsdConfig(work, port, zoneFile) : undefined;
@@ -77,16 +98,35 @@ const starters = {
   nometrics: () => startOursWithoutMetrics({ manifest, port }),
   // A saved earlier build (BENCH_BASELINE_DIST=/path/to/dist), for before/after in one run.
   baseline: () =>
-    startOurs({ manifest, port, distDir: process.env.BENCH_BASELINE_DIST ?? "", name: "clusterset-dns (baseline build)" }),
+    startOurs({
+      manifest,
+      port,
+      distDir: process.env.BENCH_BASELINE_DIST ?? "",
+      name: "clusterset-dns (baseline build)",
+    }),
 };
 
 async function measure(key, { rate, verbose = false, seconds = SECONDS } = {}) {
   const server = await starters[key]();
   try {
-    await dnsperf({ port, queryFile, seconds: WARMUP_SECONDS, clients: CLIENTS, outstanding: OUTSTANDING });
+    await dnsperf({
+      port,
+      queryFile,
+      seconds: WARMUP_SECONDS,
+      clients: CLIENTS,
+      outstanding: OUTSTANDING,
+    });
     const cpuBefore = treeCpuSeconds(server.pid);
     const loadBefore = readFileSync("/proc/loadavg", "utf8").split(" ")[0];
-    const result = await dnsperf({ port, queryFile, seconds, clients: CLIENTS, outstanding: OUTSTANDING, rate, verbose });
+    const result = await dnsperf({
+      port,
+      queryFile,
+      seconds,
+      clients: CLIENTS,
+      outstanding: OUTSTANDING,
+      rate,
+      verbose,
+    });
     const cpuSeconds = treeCpuSeconds(server.pid) - cpuBefore;
     // CPU per answered query is robust to other load on the machine; QPS is not.
     result.cpuUsPerQuery = Math.round((cpuSeconds * 1e6 * 100) / result.completed) / 100;
@@ -119,11 +159,14 @@ for (const key of SERVERS) {
   summary[key] = {
     server: mine[0]?.server,
     medianQps: Math.round(median(mine.map((run) => run.qps))),
+    // Other load on a shared machine only ever slows a run down: the best run is the least disturbed.
+    bestQps: Math.round(Math.max(...mine.map((run) => run.qps))),
     qps: mine.map((run) => Math.round(run.qps)),
     lost: mine.reduce((sum, run) => sum + run.lost, 0),
     avgLatencyMs: median(mine.map((run) => run.avgLatencyMs)),
     cpuUsPerQuery: median(mine.map((run) => run.cpuUsPerQuery)),
     capacityQps: Math.round(median(mine.map((run) => run.capacityQps))),
+    bestCapacityQps: Math.max(...mine.map((run) => run.capacityQps)),
     rssMiB: median(mine.map((run) => run.rssMiB)),
   };
 }
@@ -139,11 +182,15 @@ for (let round = 0; round < ROUNDS; round++) {
 
 // Latency at half our peak: dnsperf -Q caps the rate, -v gives every response's latency.
 const latency = [];
-const peak = summary.ours?.medianQps;
+const peak = summary.ours?.bestQps;
 if (peak !== undefined) {
   const rate = Math.round(peak / 2);
   for (const key of SERVERS.filter((k) => k === "ours" || k === "nsd")) {
-    const { latencies, ...result } = await measure(key, { rate, verbose: true, seconds: Math.min(SECONDS, 10) });
+    const { latencies, ...result } = await measure(key, {
+      rate,
+      verbose: true,
+      seconds: Math.min(SECONDS, 10),
+    });
     const sorted = latencies.sort((a, b) => a - b);
     const ms = (p) => Math.round(percentile(sorted, p) * 1e6) / 1e3;
     latency.push({
@@ -179,23 +226,31 @@ const report = {
   runs,
   summary,
   ratioOursToNsd: nsdQps && summary.ours ? summary.ours.medianQps / nsdQps : undefined,
+  bestRatioOursToNsd:
+    summary.nsd && summary.ours ? summary.ours.bestQps / summary.nsd.bestQps : undefined,
   roundRatios,
-  capacityRatioOursToNsd: nsdCapacity && summary.ours ? summary.ours.capacityQps / nsdCapacity : undefined,
+  capacityRatioOursToNsd:
+    nsdCapacity && summary.ours ? summary.ours.capacityQps / nsdCapacity : undefined,
   ratioDns2ToNsd: nsdQps && summary.dns2 ? summary.dns2.medianQps / nsdQps : undefined,
   metricsCost:
-    summary.nometrics && summary.ours ? 1 - summary.ours.medianQps / summary.nometrics.medianQps : undefined,
+    summary.nometrics && summary.ours
+      ? 1 - summary.ours.medianQps / summary.nometrics.medianQps
+      : undefined,
   latency,
 };
 writeFileSync(join(RESULTS_DIR, OUT), `${JSON.stringify(report, null, 2)}\n`);
 
-console.log("\nserver                          median QPS   vs NSD   lost   avg ms   RSS MiB   CPU µs/query   q per CPU-s   vs NSD");
+console.log(
+  "\nserver                          median QPS   vs NSD   best QPS   vs NSD   lost   avg ms   RSS MiB   CPU µs/query   q per CPU-s   vs NSD",
+);
 
 for (const key of SERVERS) {
   const s = summary[key];
   const ratio = nsdQps ? (s.medianQps / nsdQps).toFixed(2) : "-";
   console.log(
-    `${s.server.padEnd(32)}${String(s.medianQps).padStart(10)}   ${ratio.padStart(6)}   ${String(s.lost).padStart(4)}   ${s.avgLatencyMs.toFixed(3).padStart(6)}   ${String(s.rssMiB).padStart(7)}   ${String(s.cpuUsPerQuery).padStart(12)}   ${String(s.capacityQps).padStart(11)}   ${nsdCapacity ? (s.capacityQps / nsdCapacity).toFixed(2) : "-"}`,
+    `${s.server.padEnd(32)}${String(s.medianQps).padStart(10)}   ${ratio.padStart(6)}   ${String(s.bestQps).padStart(8)}   ${summary.nsd ? (s.bestQps / summary.nsd.bestQps).toFixed(2).padStart(6) : "     -"}   ${String(s.lost).padStart(4)}   ${s.avgLatencyMs.toFixed(3).padStart(6)}   ${String(s.rssMiB).padStart(7)}   ${String(s.cpuUsPerQuery).padStart(12)}   ${String(s.capacityQps).padStart(11)}   ${nsdCapacity ? (s.capacityQps / nsdCapacity).toFixed(2) : "-"}`,
   );
 }
-if (roundRatios.length > 0) console.log(`ours/NSD per round: ${roundRatios.map((r) => r.toFixed(2)).join(", ")}`);
+if (roundRatios.length > 0)
+  console.log(`ours/NSD per round: ${roundRatios.map((r) => r.toFixed(2)).join(", ")}`);
 console.log(`written ${join(RESULTS_DIR, OUT)}`);

@@ -48,7 +48,13 @@ function toDns2(record) {
     case 16:
       return { ...base, data: data.strings };
     case 33:
-      return { ...base, priority: data.priority, weight: data.weight, port: data.port, target: data.target };
+      return {
+        ...base,
+        priority: data.priority,
+        weight: data.weight,
+        port: data.port,
+        target: data.target,
+      };
     default:
       return undefined;
   }

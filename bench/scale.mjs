@@ -81,10 +81,14 @@ function startServer(args, port) {
   const started = performance.now();
   const child = spawnPinned(SERVER_CORE, process.execPath, [
     join(DIST, "cli.js"),
-    "--listen", `127.0.0.1:${port}`,
-    "--http", "off",
-    "--log-level", "warn",
-    "--lameduck", "0",
+    "--listen",
+    `127.0.0.1:${port}`,
+    "--http",
+    "off",
+    "--log-level",
+    "warn",
+    "--lameduck",
+    "0",
     ...args,
   ]);
   return { child, started };
@@ -96,10 +100,16 @@ async function firstAnswer(server, port) {
   });
   exited.catch(() => {});
   await Promise.race([
-    waitForAnswer(port, probeName(), A, (reply) => reply.header.rcode === 0 && addressOf(reply) !== undefined, {
-      timeoutMs: 120000,
-      intervalMs: 10,
-    }),
+    waitForAnswer(
+      port,
+      probeName(),
+      A,
+      (reply) => reply.header.rcode === 0 && addressOf(reply) !== undefined,
+      {
+        timeoutMs: 120000,
+        intervalMs: 10,
+      },
+    ),
     exited,
   ]);
   return performance.now() - server.started;
@@ -112,12 +122,20 @@ async function updateLatencies(port, count, change, base) {
     const ip = ipFor(n, base);
     const started = performance.now();
     await change(ip);
-    await waitForAnswer(port, probeName(), A, (reply) => addressOf(reply) === ip, { timeoutMs: 20000, intervalMs: 2 });
+    await waitForAnswer(port, probeName(), A, (reply) => addressOf(reply) === ip, {
+      timeoutMs: 20000,
+      intervalMs: 2,
+    });
     latencies.push(performance.now() - started);
     await sleep(20);
   }
   latencies.sort((a, b) => a - b);
-  return { count, p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), maxMs: round(latencies.at(-1)) };
+  return {
+    count,
+    p50Ms: round(percentile(latencies, 50)),
+    p99Ms: round(percentile(latencies, 99)),
+    maxMs: round(latencies.at(-1)),
+  };
 }
 
 const round = (value, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -140,7 +158,11 @@ async function buildTimes(manifest) {
     changes.push(performance.now() - started);
   }
   changes.sort((a, b) => a - b);
-  return { fullMs: round(fullMs), oneChangeP50Ms: round(percentile(changes, 50), 2), oneChangeMaxMs: round(changes.at(-1), 2) };
+  return {
+    fullMs: round(fullMs),
+    oneChangeP50Ms: round(percentile(changes, 50), 2),
+    oneChangeMaxMs: round(changes.at(-1), 2),
+  };
 }
 
 const rows = [];
@@ -175,11 +197,16 @@ for (const size of SIZES) {
       const load = await dnsperf({ port, queryFile, seconds: SECONDS });
       const rssAfterLoad = rssMiB(server.child.pid);
       let current = objects[0];
-      const updates = await updateLatencies(port, FILE_UPDATES, async (ip) => {
-        current = withIp(current, ip);
-        objects[0] = current;
-        writeFileSync(manifest, manifestText(objects));
-      }, 250);
+      const updates = await updateLatencies(
+        port,
+        FILE_UPDATES,
+        async (ip) => {
+          current = withIp(current, ip);
+          objects[0] = current;
+          writeFileSync(manifest, manifestText(objects));
+        },
+        250,
+      );
       row.file = {
         firstAnswerMs: round(readyMs),
         rssMiB: round(rssLoaded),
@@ -206,13 +233,23 @@ for (const size of SIZES) {
         await sleep(500);
         const rssLoaded = rssMiB(server.child.pid);
         // Updates while dnsperf keeps a steady background load (a quarter of our idle QPS at 1k).
-        const background = dnsperf({ port, queryFile, seconds: Math.max(SECONDS, 30), rate: 10000 });
+        const background = dnsperf({
+          port,
+          queryFile,
+          seconds: Math.max(SECONDS, 30),
+          rate: 10000,
+        });
         await sleep(500);
         let current = objects[0];
-        const updates = await updateLatencies(port, UPDATES, async (ip) => {
-          current = withIp(current, ip);
-          api.set("ServiceImport", current);
-        }, 251);
+        const updates = await updateLatencies(
+          port,
+          UPDATES,
+          async (ip) => {
+            current = withIp(current, ip);
+            api.set("ServiceImport", current);
+          },
+          251,
+        );
         const load = await background;
         const rssAfterLoad = rssMiB(server.child.pid);
         row.kube = {
@@ -234,11 +271,18 @@ for (const size of SIZES) {
   rows.push(row);
 }
 
-const report = { when: new Date().toISOString(), machine: machineInfo(), endpointsPerSlice: ENDPOINTS, rows };
+const report = {
+  when: new Date().toISOString(),
+  machine: machineInfo(),
+  endpointsPerSlice: ENDPOINTS,
+  rows,
+};
 writeFileSync(join(RESULTS_DIR, "scale.json"), `${JSON.stringify(report, null, 2)}\n`);
 writeFileSync(join(RESULTS_DIR, "scale.svg"), writeCostCurveSvg(rows));
 
-console.log("\nservices  endpoints  first answer (file/kube)  RSS MiB (file/kube)  CoreDNS MiB  QPS  full build  1-change build  update p50/p99 file  update p50/p99 kube");
+console.log(
+  "\nservices  endpoints  first answer (file/kube)  RSS MiB (file/kube)  CoreDNS MiB  QPS  full build  1-change build  update p50/p99 file  update p50/p99 kube",
+);
 for (const r of rows) {
   console.log(
     [

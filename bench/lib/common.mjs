@@ -4,7 +4,16 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import dgram from "node:dgram";
-import { closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { createInterface } from "node:readline";
 import { dirname, join } from "node:path";
@@ -37,7 +46,9 @@ const TOOL_PACKAGES = {
 
 /** Exit 2 with a clear message when a tool is missing; never installs anything. */
 export function requireTools(tools) {
-  const missing = tools.filter((tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0);
+  const missing = tools.filter(
+    (tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0,
+  );
   if (missing.length === 0) return;
   const packages = [...new Set(missing.map((tool) => TOOL_PACKAGES[tool] ?? tool))];
   console.error(
@@ -51,7 +62,9 @@ export function requireTools(tools) {
  * server for its core; children started later are pinned again to their own core.
  */
 export function pinSelf() {
-  const result = spawnSync("taskset", ["-a", "-p", "-c", CLIENT_CORE, String(process.pid)], { encoding: "utf8" });
+  const result = spawnSync("taskset", ["-a", "-p", "-c", CLIENT_CORE, String(process.pid)], {
+    encoding: "utf8",
+  });
   if (result.status !== 0) {
     console.error(`bench: taskset could not pin the harness: ${result.stderr}`);
     process.exit(2);
@@ -155,7 +168,9 @@ export function rssMiB(pid) {
 /** Sum of VmRSS over a process and its children (NSD forks a server and xfrd). */
 export function treeRssMiB(pid) {
   let total = rssMiB(pid);
-  for (const line of spawnSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).stdout.split("\n")) {
+  for (const line of spawnSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).stdout.split(
+    "\n",
+  )) {
     if (line.trim() !== "") total += treeRssMiB(Number(line));
   }
   return total;
@@ -173,13 +188,16 @@ export function treeCpuSeconds(pid) {
     return 0;
   }
   let total = ticks / CLOCK_TICKS;
-  for (const line of spawnSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).stdout.split("\n")) {
+  for (const line of spawnSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).stdout.split(
+    "\n",
+  )) {
     if (line.trim() !== "") total += treeCpuSeconds(Number(line));
   }
   return total;
 }
 
-const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+const CLOCK_TICKS =
+  Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 
 // ---- a small UDP client ------------------------------------------------------------------------
 
@@ -210,7 +228,13 @@ export async function query(port, name, type, { timeoutMs = 500, edns = true } =
 }
 
 /** Poll until `accept(reply)` holds; returns ms waited, or throws after `timeoutMs`. */
-export async function waitForAnswer(port, name, type, accept, { timeoutMs = 30000, intervalMs = 20 } = {}) {
+export async function waitForAnswer(
+  port,
+  name,
+  type,
+  accept,
+  { timeoutMs = 30000, intervalMs = 20 } = {},
+) {
   const started = performance.now();
   const deadline = started + timeoutMs;
   while (performance.now() < deadline) {
@@ -218,7 +242,9 @@ export async function waitForAnswer(port, name, type, accept, { timeoutMs = 3000
     if (reply !== undefined && accept(reply)) return performance.now() - started;
     await sleep(intervalMs);
   }
-  throw new Error(`no acceptable answer for ${name}/${type} on port ${port} within ${timeoutMs} ms`);
+  throw new Error(
+    `no acceptable answer for ${name}/${type} on port ${port} within ${timeoutMs} ms`,
+  );
 }
 
 export const noerror = (reply) => reply.header.rcode === 0;
@@ -239,11 +265,32 @@ export async function freePort() {
  * `verbose` collects per-response latencies (-v) for percentiles: dnsperf writes them to a
  * file that is read after the run, so parsing never competes with the measurement.
  */
-export async function dnsperf({ port, queryFile, seconds = 10, clients = 8, outstanding = 200, rate, verbose = false }) {
+export async function dnsperf({
+  port,
+  queryFile,
+  seconds = 10,
+  clients = 8,
+  outstanding = 200,
+  rate,
+  verbose = false,
+}) {
   const args = [
-    "-s", "127.0.0.1", "-p", String(port), "-d", queryFile,
-    "-l", String(seconds), "-c", String(clients), "-q", String(outstanding),
-    "-T", "1", "-t", "2",
+    "-s",
+    "127.0.0.1",
+    "-p",
+    String(port),
+    "-d",
+    queryFile,
+    "-l",
+    String(seconds),
+    "-c",
+    String(clients),
+    "-q",
+    String(outstanding),
+    "-T",
+    "1",
+    "-t",
+    "2",
   ];
   if (rate !== undefined) args.push("-Q", String(Math.round(rate)));
   if (verbose) args.push("-v");
@@ -252,7 +299,9 @@ export async function dnsperf({ port, queryFile, seconds = 10, clients = 8, outs
   const outPath = join(outDir, "stdout.txt");
   const out = openSync(outPath, "w");
   try {
-    const child = spawn("taskset", ["-c", CLIENT_CORE, "dnsperf", ...args], { stdio: ["ignore", out, "pipe"] });
+    const child = spawn("taskset", ["-c", CLIENT_CORE, "dnsperf", ...args], {
+      stdio: ["ignore", out, "pipe"],
+    });
     children.add(child);
     let stderr = "";
     child.stderr.on("data", (chunk) => (stderr = (stderr + chunk.toString()).slice(-8 * 1024)));
@@ -308,16 +357,21 @@ export function percentile(sortedValues, p) {
 }
 
 export function median(values) {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 export function machineInfo() {
   const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
   const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? "unknown";
   const nsd = spawnSync("nsd", ["-v"], { encoding: "utf8" });
-  const nsdVersion = /NSD version ([\d.]+)/.exec(`${nsd.stdout}${nsd.stderr}`)?.[1] ?? "not installed";
+  const nsdVersion =
+    /NSD version ([\d.]+)/.exec(`${nsd.stdout}${nsd.stderr}`)?.[1] ?? "not installed";
   const dnsperfOut = spawnSync("dnsperf", ["-h"], { encoding: "utf8" });
-  const dnsperfVersion = /Version ([\d.]+)/.exec(`${dnsperfOut.stdout}${dnsperfOut.stderr}`)?.[1] ?? "not installed";
+  const dnsperfVersion =
+    /Version ([\d.]+)/.exec(`${dnsperfOut.stdout}${dnsperfOut.stderr}`)?.[1] ?? "not installed";
   return {
     nproc: Number(spawnSync("nproc", { encoding: "utf8" }).stdout.trim()),
     cpu: model,

@@ -114,7 +114,13 @@ export const QUERY_MIX = [
   ["NXDOMAIN A", 6],
 ];
 
-export function generateQueries({ services, endpoints = 3, headlessEndpoints = endpoints, count = 100000, seed = 6 }) {
+export function generateQueries({
+  services,
+  endpoints = 3,
+  headlessEndpoints = endpoints,
+  count = 100000,
+  seed = 6,
+}) {
   const next = random(seed);
   const pick = (n) => Math.floor(next() * n);
   const clusterSetIp = [];
@@ -155,7 +161,8 @@ export function generateQueries({ services, endpoints = 3, headlessEndpoints = e
         lines.push(`${fqdn(dual[pick(dual.length)] ?? 0)} AAAA`);
         break;
       case "_http._tcp SRV": {
-        const i = next() < 0.8 ? clusterSetIp[pick(clusterSetIp.length)] : headless[pick(headless.length)];
+        const i =
+          next() < 0.8 ? clusterSetIp[pick(clusterSetIp.length)] : headless[pick(headless.length)];
         lines.push(`_http._tcp.${fqdn(i)} SRV`);
         break;
       }

@@ -5,7 +5,15 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BENCH_DIR, DIST, SERVER_CORE, noerror, spawnPinned, stopChild, waitForAnswer } from "./common.mjs";
+import {
+  BENCH_DIR,
+  DIST,
+  SERVER_CORE,
+  noerror,
+  spawnPinned,
+  stopChild,
+  waitForAnswer,
+} from "./common.mjs";
 import { ZONE } from "./data.mjs";
 
 const TXT = 16;
@@ -15,26 +23,48 @@ async function ready(child, port, name, timeoutMs) {
   const exited = child.exited.then(({ code, signal }) => {
     throw new Error(`server exited early (code ${code}, signal ${signal}): ${child.output}`);
   });
-  const waited = await Promise.race([waitForAnswer(port, name, TXT, noerror, { timeoutMs, intervalMs: 10 }), exited]);
+  const waited = await Promise.race([
+    waitForAnswer(port, name, TXT, noerror, { timeoutMs, intervalMs: 10 }),
+    exited,
+  ]);
   exited.catch(() => {});
   return waited;
 }
 
 /** Our server from the built CLI. `extraArgs` e.g. ["--http", "127.0.0.1:9999"]. */
-export async function startOurs({ manifest, port, extraArgs = [], nodeArgs = [], timeoutMs = 60000, distDir = DIST, name = "clusterset-dns" }) {
+export async function startOurs({
+  manifest,
+  port,
+  extraArgs = [],
+  nodeArgs = [],
+  timeoutMs = 60000,
+  distDir = DIST,
+  name = "clusterset-dns",
+}) {
   const started = performance.now();
   const child = spawnPinned(SERVER_CORE, process.execPath, [
     ...nodeArgs,
     join(distDir, "cli.js"),
-    "--source", `file:${manifest}`,
-    "--listen", `127.0.0.1:${port}`,
-    "--http", "off",
-    "--log-level", "warn",
-    "--lameduck", "0",
+    "--source",
+    `file:${manifest}`,
+    "--listen",
+    `127.0.0.1:${port}`,
+    "--http",
+    "off",
+    "--log-level",
+    "warn",
+    "--lameduck",
+    "0",
     ...extraArgs,
   ]);
   await ready(child, port, READY_NAME, timeoutMs);
-  return { name, child, pid: child.pid, readyMs: performance.now() - started, stop: () => stopChild(child) };
+  return {
+    name,
+    child,
+    pid: child.pid,
+    readyMs: performance.now() - started,
+    stop: () => stopChild(child),
+  };
 }
 
 /** Our policy and listeners wired without the metrics observer (to price the metrics). */
@@ -42,22 +72,38 @@ export async function startOursWithoutMetrics({ manifest, port, timeoutMs = 6000
   const started = performance.now();
   const child = spawnPinned(SERVER_CORE, process.execPath, [
     join(BENCH_DIR, "server-nometrics.mjs"),
-    "--manifest", manifest,
-    "--port", String(port),
+    "--manifest",
+    manifest,
+    "--port",
+    String(port),
   ]);
   await ready(child, port, READY_NAME, timeoutMs);
-  return { name: "clusterset-dns (no metrics)", child, pid: child.pid, readyMs: performance.now() - started, stop: () => stopChild(child) };
+  return {
+    name: "clusterset-dns (no metrics)",
+    child,
+    pid: child.pid,
+    readyMs: performance.now() - started,
+    stop: () => stopChild(child),
+  };
 }
 
 export async function startDns2({ manifest, port, timeoutMs = 60000 }) {
   const started = performance.now();
   const child = spawnPinned(SERVER_CORE, process.execPath, [
     join(BENCH_DIR, "naive-dns2.mjs"),
-    "--manifest", manifest,
-    "--port", String(port),
+    "--manifest",
+    manifest,
+    "--port",
+    String(port),
   ]);
   await ready(child, port, READY_NAME, timeoutMs);
-  return { name: "dns2 (naive)", child, pid: child.pid, readyMs: performance.now() - started, stop: () => stopChild(child) };
+  return {
+    name: "dns2 (naive)",
+    child,
+    pid: child.pid,
+    readyMs: performance.now() - started,
+    stop: () => stopChild(child),
+  };
 }
 
 /** An nsd.conf that touches nothing outside `dir`: loopback only, RRL off, one server, no database. */
@@ -109,5 +155,11 @@ export async function startNsd({ config, port, timeoutMs = 60000 }) {
   // -d: foreground; NSD forks its server and xfrd, which inherit the taskset pinning.
   const child = spawnPinned(SERVER_CORE, "nsd", ["-d", "-c", config]);
   await ready(child, port, READY_NAME, timeoutMs);
-  return { name: "NSD", child, pid: child.pid, readyMs: performance.now() - started, stop: () => stopChild(child) };
+  return {
+    name: "NSD",
+    child,
+    pid: child.pid,
+    readyMs: performance.now() - started,
+    stop: () => stopChild(child),
+  };
 }
