@@ -109,7 +109,15 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       : await startOpsServer({
           host: config.http.host,
           port: config.http.port,
-          metrics,
+          // Gauges of state kept elsewhere are sampled when Prometheus scrapes, not per change.
+          metrics: {
+            render: () => {
+              metrics.setReady(readiness().ready);
+              metrics.cache.setEntries(cache.entries);
+              metrics.cache.setBytes(cache.bytes);
+              return metrics.render();
+            },
+          },
           readiness,
           log,
           debugHandlers:

@@ -267,7 +267,7 @@ describe("resource limits: answer cache bounded by --cache-size 1 (CLI child pro
   // setEntries, which nothing calls (AnswerCache's hooks are only hit/miss/eviction), so both
   // read 0 however full the cache is. Not a one-line fix (the cache must report its size, e.g.
   // the gauges' collect() reading AnswerCache.bytes/entries); skipped until the lead fixes it.
-  it.skip("the cache-bytes gauge is > 0 and ≤ 1 MiB after the flood (BUG: gauge never set)", async () => {
+  it("the cache-bytes gauge is > 0 and ≤ 1 MiB after the flood", async () => {
     const metrics = (await server.http("/metrics")).body;
     const bytes = metricValue(metrics, "clusterset_dns_cache_size_bytes");
     const entries = metricValue(metrics, "clusterset_dns_cache_entries");
