@@ -2,11 +2,12 @@
 // processes, /debug/* on a running server's ops port, and locality ordering over real sockets.
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
 import type { ExplainReport } from "../../src/debug/explain.js";
 import type { LintReport } from "../../src/debug/lint.js";
 import { query } from "../support/dns-client.js";
+import { startFakeApiServer } from "../support/fake-apiserver.js";
 import { clusterProperty, endpointSlice, serviceImport } from "../support/k8s-objects.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
@@ -19,6 +20,26 @@ function cli(args: string[]) {
     encoding: "utf8",
     timeout: 20000,
   });
+}
+
+/** Like cli(), without blocking the event loop (the fake apiserver runs in this process). */
+function cliAsync(
+  args: string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  const timer = setTimeout(() => child.kill(), 30_000);
+  return new Promise((resolve) =>
+    child.once("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    }),
+  );
 }
 
 const HEADLESS = [
@@ -116,6 +137,42 @@ describe("debugging (e2e)", function () {
       const broken = cli(["lint", "--source", `file:${FIXTURES}/broken`]);
       assert.equal(broken.status, 1);
       assert.match(broken.stdout, /MANIFEST_ERROR/);
+    });
+
+    it("--source kube: explain and lint from one LIST of the apiserver", async () => {
+      const apiserver = await startFakeApiServer();
+      try {
+        for (const object of HEADLESS)
+          apiserver.set(
+            object.kind === "ServiceImport" ? "ServiceImport" : "EndpointSlice",
+            object,
+          );
+        apiserver.set("ClusterProperty", clusterProperty("zulu"));
+        const kube = ["--source", "kube", "--kubeconfig", apiserver.kubeconfigPath];
+        const explained = await cliAsync([
+          "explain",
+          "web.demo.svc.clusterset.local",
+          "--output",
+          "json",
+          ...kube,
+        ]);
+        assert.equal(explained.status, 0, explained.stderr);
+        const report = JSON.parse(explained.stdout) as ExplainReport;
+        assert.equal(report.localClusterId, "zulu");
+        assert.deepEqual(
+          report.answer.answer.map((r) => r.data),
+          ["10.9.0.1", "10.1.0.1"],
+        );
+        assert.deepEqual(
+          report.findings.map((f) => `${f.code} ${f.object} ${f.path}`),
+          ["NOT_READY EndpointSlice/demo/web-zulu endpoints[1]"],
+        );
+        const linted = await cliAsync(["lint", ...kube]);
+        assert.equal(linted.status, 0, linted.stderr);
+        assert.match(linted.stdout, /^kube: 4 object\(s\) checked, .*— clean$/m);
+      } finally {
+        await apiserver.close();
+      }
     });
 
     for (const [args, pattern] of [
