@@ -266,7 +266,9 @@ function headlessFragment(
   for (const slice of slices) {
     const type = slice.addressType === "IPv4" ? RRType.A : RRType.AAAA;
     const priority =
-      preferLocal && slice.clusterId !== context.localClusterId ? SRV_REMOTE_PRIORITY : SRV_PRIORITY;
+      preferLocal && slice.clusterId !== context.localClusterId
+        ? SRV_REMOTE_PRIORITY
+        : SRV_PRIORITY;
     let cluster: NodeDraft | undefined;
     let owners: (string | undefined)[] | undefined;
     for (const endpoint of slice.endpoints) {

@@ -8,6 +8,7 @@ import type { ExplainReport } from "../../src/debug/explain.js";
 import type { LintReport } from "../../src/debug/lint.js";
 import { query } from "../support/dns-client.js";
 import { startFakeApiServer } from "../support/fake-apiserver.js";
+import { writeBrokenFolder } from "../unit/debug/helpers.js";
 import { clusterProperty, endpointSlice, serviceImport } from "../support/k8s-objects.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
@@ -134,9 +135,23 @@ describe("debugging (e2e)", function () {
       const clean = cli(["lint", "--source", `file:${DEMO}`]);
       assert.equal(clean.status, 0, clean.stderr);
       assert.match(clean.stdout, /— clean\n$/);
-      const broken = cli(["lint", "--source", `file:${FIXTURES}/broken`]);
+      const folder = writeBrokenFolder();
+      const broken = cli(["lint", "--source", `file:${folder.dir}`]);
+      const explained = cli([
+        "explain",
+        "a.b.svc.clusterset.local",
+        "--source",
+        `file:${folder.dir}`,
+      ]);
+      folder.remove();
       assert.equal(broken.status, 1);
       assert.match(broken.stdout, /MANIFEST_ERROR/);
+      // explain and dump describe what the server would serve: nothing, it would not load this.
+      assert.equal(explained.status, 2);
+      assert.match(
+        explained.stderr,
+        /^clusterset-dns: --source: file source: .*broken\.yaml: document 1, line 7 .*run "clusterset-dns lint"\)\n$/,
+      );
     });
 
     it("--source kube: explain and lint from one LIST of the apiserver", async () => {
@@ -181,10 +196,6 @@ describe("debugging (e2e)", function () {
       [
         ["lint", "--source", "file:/nonexistent/x.yaml"],
         /^clusterset-dns: --source: file source: \/nonexistent\/x\.yaml: does not exist$/,
-      ],
-      [
-        ["explain", "a.b.svc.clusterset.local", "--source", `file:${FIXTURES}/broken`],
-        /^clusterset-dns: --source: file source: .*broken\.yaml: document 1, line 7/,
       ],
     ] as const) {
       it(`bad usage ${JSON.stringify(args)} exits 2 with one line`, () => {

@@ -4,7 +4,7 @@ import { lintInventory } from "../../../src/debug/commands.js";
 import { loadFileInventory } from "../../../src/debug/inventory.js";
 import { lint, type LintReport } from "../../../src/debug/lint.js";
 import { renderLint } from "../../../src/debug/render.js";
-import { ALL_REASONS, BROKEN, configFor, DEMO, MISTAKES } from "./helpers.js";
+import { ALL_REASONS, configFor, DEMO, MISTAKES, writeBrokenFolder } from "./helpers.js";
 
 const json = configFor(["--output", "json"]);
 
@@ -52,7 +52,9 @@ describe("debug/lint", () => {
   });
 
   it("a manifest that does not parse is a MANIFEST_ERROR and exits 1", async () => {
-    const report = lint(await loadFileInventory(BROKEN));
+    const broken = writeBrokenFolder();
+    const report = lint(await loadFileInventory(broken.dir));
+    broken.remove();
     assert.equal(report.failed, true);
     assert.deepEqual(
       report.findings.map((f) => f.code),

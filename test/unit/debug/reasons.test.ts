@@ -5,14 +5,16 @@ import { lint } from "../../../src/debug/lint.js";
 import { classifyProblem, REASON_CODES } from "../../../src/debug/reasons.js";
 import { RRType } from "../../../src/wire/types.js";
 import { buildSnapshot } from "../../../src/zone/snapshot.js";
-import { ALL_REASONS, BROKEN } from "./helpers.js";
+import { ALL_REASONS, writeBrokenFolder } from "./helpers.js";
 
 describe("debug/reasons", () => {
   it("the fixtures produce every reason code (lint of all-reasons and broken, explain of a few names)", async () => {
     const all = await loadFileInventory(ALL_REASONS);
     const seen = new Set<string>();
     for (const f of lint(all).findings) seen.add(f.code);
-    for (const f of lint(await loadFileInventory(BROKEN)).findings) seen.add(f.code);
+    const broken = writeBrokenFolder();
+    for (const f of lint(await loadFileInventory(broken.dir)).findings) seen.add(f.code);
+    broken.remove();
     const snapshot = buildSnapshot(
       all.objects,
       { zone: "clusterset.local", ttl: 5, nsAddresses: [] },
