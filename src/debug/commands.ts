@@ -2,7 +2,6 @@
 // functions, and hand back the text to print and the exit status. The CLI does the printing.
 
 import type { Config } from "../config.js";
-import { loadKubeConfig } from "../source/kube-config.js";
 import {
   buildSnapshot,
   localClusterIdOf,
@@ -41,6 +40,8 @@ export async function loadInventory(
 ): Promise<Inventory> {
   try {
     if (config.source.kind === "file") return await loadFileInventory(config.source.path);
+    // Loaded only for --source kube: @kubernetes/client-node is large and slow to import.
+    const { loadKubeConfig } = await import("../source/kube-config.js");
     return await loadKubeInventory(loadKubeConfig(config.kubeconfig), {
       timeoutMs: options.kubeTimeoutMs ?? 30_000,
     });
