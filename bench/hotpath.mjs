@@ -75,8 +75,11 @@ async function setup(distDir) {
       { current: snapshot },
       cache,
     );
-    return createQueryHandler(policy, observer, (error) => {
-      throw error;
+    return createQueryHandler(policy, {
+      observer,
+      onInternalError: (error) => {
+        throw error;
+      },
     });
   };
   return { packets, withMetrics: make(metrics), withoutMetrics: make(undefined) };
@@ -85,7 +88,8 @@ async function setup(distDir) {
 function time(handler, packets) {
   let bytes = 0;
   const started = process.hrtime.bigint();
-  for (let i = 0; i < packets.length; i++) bytes += handler(packets[i], "udp", 4)?.length ?? 0;
+  for (let i = 0; i < packets.length; i++)
+    bytes += handler(packets[i], "udp", 4, "127.0.0.1")?.length ?? 0;
   const ns = Number(process.hrtime.bigint() - started) / packets.length;
   if (bytes === 0) throw new Error("no replies");
   return ns;

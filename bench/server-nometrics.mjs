@@ -30,7 +30,7 @@ const store = new ObjectStore();
 const publisher = new SnapshotPublisher(store, { zone: { zone: ZONE, ttl: 5, nsAddresses: [] } });
 const cache = new AnswerCache({ maxBytes: 64 * 1024 * 1024 });
 const policy = new QueryPolicy({ zone: ZONE, maxUdpPayload: 1232 }, publisher, cache);
-const handler = createQueryHandler(policy, undefined, (error) => console.error(error));
+const handler = createQueryHandler(policy, { onInternalError: (error) => console.error(error) });
 await listenDns(
   {
     host: "127.0.0.1",

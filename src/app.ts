@@ -7,7 +7,9 @@ import type { Config } from "./config.js";
 import { Metrics } from "./observe/metrics.js";
 import { startOpsServer } from "./observe/http.js";
 import { RejectLogger, type Logger } from "./observe/log.js";
+import { AddressAcl } from "./server/acl.js";
 import { AnswerCache } from "./server/cache.js";
+import { ResponseRateLimiter } from "./server/rrl.js";
 import { createQueryHandler } from "./server/handler.js";
 import { listenDns, type DnsListener } from "./server/listen.js";
 import { QueryPolicy } from "./server/policy.js";
@@ -71,13 +73,21 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
 
   const cache = new AnswerCache({ maxBytes: config.cacheBytes, hooks: metrics.cache });
   const policy = new QueryPolicy(
-    { zone: config.zone, maxUdpPayload: config.maxUdpPayload, serverId: config.serverId },
+    {
+      zone: config.zone,
+      maxUdpPayload: config.maxUdpPayload,
+      serverId: config.serverId,
+      nsid: config.nsid,
+      allowTransfer: new AddressAcl(config.allowTransfer),
+    },
     publisher,
     cache,
   );
-  const handler = createQueryHandler(policy, metrics, (error) =>
-    log.error({ err: error }, "internal error answering a query"),
-  );
+  const handler = createQueryHandler(policy, {
+    observer: metrics,
+    rateLimiter: config.rrlRate > 0 ? new ResponseRateLimiter({ rate: config.rrlRate }) : undefined,
+    onInternalError: (error) => log.error({ err: error }, "internal error answering a query"),
+  });
 
   // Listeners first: until the sources sync, queries get SERVFAIL rather than silence.
   const dns = await listenDns(

@@ -2,7 +2,9 @@
 // CLUSTERSET_DNS_<FLAG> (upper case, "-" → "_"); a flag on the command line wins. A bad
 // value is a ConfigError whose message is the one line the CLI prints before exiting 2.
 
+import { hostname } from "node:os";
 import { parseArgs } from "node:util";
+import { parseCidr, type Cidr } from "./server/acl.js";
 import { canonicalIPv4, canonicalIPv6 } from "./wire/ip.js";
 import { isValidClusterId } from "./zone/objects.js";
 import { parseTypeName } from "./debug/records.js";
@@ -33,6 +35,12 @@ export interface Config {
   tcpMaxConnections: number;
   cacheBytes: number;
   serverId: string | undefined;
+  /** EDNS NSID text for clients that ask (RFC 5001); undefined = off. */
+  nsid: string | undefined;
+  /** Clients allowed AXFR/IXFR over TCP; empty = nobody. */
+  allowTransfer: Cidr[];
+  /** UDP responses per second per client /24 or /56 before TC=1 slips; 0 = off. */
+  rrlRate: number;
   /** Serve /debug/explain and /debug/zone on the ops port. */
   debug: boolean;
   /** Output of explain, dump and lint. */
@@ -136,6 +144,22 @@ const FLAGS = {
     type: "string",
     arg: "<text>",
     help: "answer CH TXT id.server/hostname.bind with this (default: off)",
+  },
+  nsid: {
+    type: "string",
+    arg: "<text>|off",
+    help: "EDNS NSID sent to clients that ask, e.g. dig +nsid (default: the host name, i.e. the pod name)",
+  },
+  "allow-transfer": {
+    type: "string",
+    arg: "<CIDR,...>",
+    help: "clients allowed AXFR/IXFR over TCP (default: nobody)",
+  },
+  "rrl-rate": {
+    type: "string",
+    arg: "<n>",
+    help: "UDP responses/s per client /24 or /56, over it TC=1 (0 = off)",
+    default: "0",
   },
   "prefer-local-srv": {
     type: "boolean",
@@ -267,6 +291,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAc
   const nsRaw = raw("ns-address");
   const kubeconfig = raw("kubeconfig")?.value;
   const serverId = raw("server-id")?.value;
+  const nsidRaw = raw("nsid")?.value;
+  const nsid = nsidRaw === "off" ? undefined : (nsidRaw ?? hostname());
+  const transferRaw = raw("allow-transfer");
 
   const config: Config = {
     source: parseSource(required("source")),
@@ -285,6 +312,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAc
     tcpMaxConnections: integer("tcp-max-connections", 1, 1_000_000),
     cacheBytes: integer("cache-size", 1, 65536) * 1024 * 1024,
     serverId,
+    nsid,
+    allowTransfer: transferRaw === undefined ? [] : parseCidrs(transferRaw),
+    rrlRate: integer("rrl-rate", 0, 1_000_000),
     debug: boolean("debug"),
     output,
     preferLocalSrv: boolean("prefer-local-srv"),
@@ -374,5 +404,14 @@ function parseAddresses({ value, from }: { value: string; from: string }): strin
     const address = canonicalIPv4(text) ?? canonicalIPv6(text);
     if (address === undefined) throw new ConfigError(`${from}: "${text}" is not an IP address`);
     return address;
+  });
+}
+
+function parseCidrs({ value, from }: { value: string; from: string }): Cidr[] {
+  return value.split(",").map((part) => {
+    const cidr = parseCidr(part);
+    if (cidr === undefined)
+      throw new ConfigError(`${from}: "${part.trim()}" is not an address or CIDR`);
+    return cidr;
   });
 }

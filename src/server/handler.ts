@@ -1,13 +1,19 @@
-// The one function both listeners call per message: policy plus accounting.
+// The one function both listeners call per message: policy, rate limiting and accounting.
 
 import { Rcode } from "../wire/types.js";
 import type { Outcome, QueryPolicy, Transport } from "./policy.js";
+import { truncatedReply, type ResponseRateLimiter } from "./rrl.js";
 
+/**
+ * One message in, what to send back: nothing, one message, or (a zone transfer over TCP)
+ * several in order.
+ */
 export type QueryHandler = (
   packet: Uint8Array,
   transport: Transport,
   family: 4 | 6,
-) => Uint8Array | undefined;
+  client: string,
+) => Uint8Array | Uint8Array[] | undefined;
 
 export interface QueryObserver {
   observeQuery(
@@ -30,10 +36,11 @@ function respondSafely(
   policy: QueryPolicy,
   packet: Uint8Array,
   transport: Transport,
+  client: string,
   onInternalError: (error: unknown) => void,
 ): Outcome {
   try {
-    return policy.respond(packet, transport);
+    return policy.respond(packet, transport, client);
   } catch (error) {
     onInternalError(error);
     if (packet.length < 12) return { reply: undefined, rcode: -1, qtype: 0 };
@@ -46,18 +53,41 @@ function respondSafely(
   }
 }
 
-export function createQueryHandler(
-  policy: QueryPolicy,
-  observer: QueryObserver | undefined,
-  onInternalError: (error: unknown) => void,
-): QueryHandler {
+export interface HandlerOptions {
+  observer?: QueryObserver | undefined;
+  /** UDP response-rate limiting; undefined = off. */
+  rateLimiter?: ResponseRateLimiter | undefined;
+  onInternalError: (error: unknown) => void;
+}
+
+/** What goes on the wire for an outcome: RRL may replace a UDP reply with its TC=1 slip. */
+function toSend(
+  outcome: Outcome,
+  transport: Transport,
+  client: string,
+  rateLimiter: ResponseRateLimiter | undefined,
+): Uint8Array | Uint8Array[] | undefined {
+  if (outcome.stream !== undefined) return outcome.stream;
+  const reply = outcome.reply;
+  if (reply === undefined || rateLimiter === undefined || transport !== "udp") return reply;
+  return rateLimiter.allow(client) ? reply : truncatedReply(reply);
+}
+
+export function createQueryHandler(policy: QueryPolicy, options: HandlerOptions): QueryHandler {
+  const { observer, rateLimiter, onInternalError } = options;
   if (observer === undefined) {
-    return (packet, transport) => respondSafely(policy, packet, transport, onInternalError).reply;
+    return (packet, transport, _family, client) =>
+      toSend(
+        respondSafely(policy, packet, transport, client, onInternalError),
+        transport,
+        client,
+        rateLimiter,
+      );
   }
-  return (packet, transport, family) => {
+  return (packet, transport, family, client) => {
     // performance.now() is a plain double: no BigInt allocated twice per query.
     const started = performance.now();
-    const outcome = respondSafely(policy, packet, transport, onInternalError);
+    const outcome = respondSafely(policy, packet, transport, client, onInternalError);
     const seconds = (performance.now() - started) / 1e3;
     if (outcome.dropReason !== undefined) observer.dropped(transport, outcome.dropReason);
     observer.observeQuery(
@@ -69,6 +99,6 @@ export function createQueryHandler(
       outcome.reply?.length ?? 0,
       seconds,
     );
-    return outcome.reply;
+    return toSend(outcome, transport, client, rateLimiter);
   };
 }

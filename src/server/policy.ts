@@ -4,10 +4,20 @@
 
 import { parseQuery } from "../wire/decode.js";
 import { encodeReply, type ReplyMessage } from "../wire/encode.js";
-import { Rcode, RRClass, RRType, type Edns, type ResourceRecord } from "../wire/types.js";
+import {
+  EdnsOption,
+  Rcode,
+  RRClass,
+  RRType,
+  type Edns,
+  type EdnsOptionData,
+  type ResourceRecord,
+} from "../wire/types.js";
 import { inZone, lookup } from "../zone/lookup.js";
 import type { Snapshot } from "../zone/snapshot.js";
+import type { AddressAcl } from "./acl.js";
 import { AnswerCache } from "./cache.js";
+import { encodeTransfer } from "./transfer.js";
 
 export type Transport = "udp" | "tcp";
 
@@ -18,6 +28,10 @@ export interface PolicyOptions {
   maxUdpPayload: number;
   /** Answers CH TXT id.server / hostname.bind with this text when set. */
   serverId?: string | undefined;
+  /** EDNS NSID (RFC 5001) sent to clients that ask for it; undefined = never. */
+  nsid?: string | undefined;
+  /** Clients allowed AXFR/IXFR over TCP; undefined or empty = nobody. */
+  allowTransfer?: AddressAcl | undefined;
 }
 
 export interface SnapshotSource {
@@ -33,23 +47,35 @@ export interface Outcome {
   /** QTYPE, 0 when no question could be read. */
   qtype: number;
   dropReason?: "short" | "response";
+  /** A zone transfer: every message in order (`reply` is the first). TCP only. */
+  stream?: Uint8Array[];
 }
 
 const NO_RECORDS: readonly ResourceRecord[] = Object.freeze([]);
 const TCP_MAX = 65535;
 const PLAIN_UDP_MAX = 512;
 const EDNS_DO = 1;
+const EDNS_PRESENT = 2;
+const EDNS_NSID = 4;
 
 const CHAOS_ID_NAMES = new Set(["id.server", "hostname.bind"]);
 
 export class QueryPolicy {
+  private readonly nsidOption: readonly EdnsOptionData[];
+
   constructor(
     private readonly options: PolicyOptions,
     private readonly snapshots: SnapshotSource,
     private readonly cache: AnswerCache,
-  ) {}
+  ) {
+    this.nsidOption =
+      options.nsid === undefined
+        ? []
+        : [{ code: EdnsOption.NSID, data: new TextEncoder().encode(options.nsid) }];
+  }
 
-  respond(packet: Uint8Array, transport: Transport): Outcome {
+  /** `client` is the sender's address, used only to decide zone transfers. */
+  respond(packet: Uint8Array, transport: Transport, client = ""): Outcome {
     const parsed = parseQuery(packet);
     switch (parsed.kind) {
       case "drop":
@@ -88,6 +114,7 @@ export class QueryPolicy {
     const { header, question, questionBytes, edns } = parsed;
     const budget = this.budget(transport, edns);
     const qtype = question.type;
+    const nsid = edns !== undefined && this.nsidOption.length > 0 && wantsNsid(edns);
 
     // Hot path first: an in-zone IN query after sync whose answer is cached costs one key, one
     // lookup and one copy; the reply template below is only built when something must be encoded.
@@ -106,7 +133,9 @@ export class QueryPolicy {
         qtype,
         question.class,
         budget,
-        edns === undefined ? 0 : 2 | (edns.dnssecOk ? EDNS_DO : 0),
+        edns === undefined
+          ? 0
+          : EDNS_PRESENT | (edns.dnssecOk ? EDNS_DO : 0) | (nsid ? EDNS_NSID : 0),
       );
       const cached = this.cache.get(
         snapshot.generation,
@@ -131,7 +160,7 @@ export class QueryPolicy {
       edns: edns && {
         udpPayloadSize: this.options.maxUdpPayload,
         dnssecOk: edns.dnssecOk,
-        options: [],
+        options: nsid ? this.nsidOption : [],
       },
     };
 
@@ -145,6 +174,18 @@ export class QueryPolicy {
       );
     }
     if (!answerable) {
+      if ((qtype === RRType.AXFR || qtype === RRType.IXFR) && snapshot !== undefined) {
+        const transfer = this.transfer(
+          snapshot,
+          transport,
+          client,
+          header,
+          question.nameLower,
+          questionBytes,
+        );
+        if (transfer !== undefined)
+          return { reply: transfer[0], rcode: Rcode.NOERROR, qtype, stream: transfer };
+      }
       return this.encoded({ ...reply, aa: false, rcode: Rcode.REFUSED, maxSize: budget }, qtype);
     }
     if (snapshot === undefined || key === undefined) {
@@ -163,6 +204,27 @@ export class QueryPolicy {
     });
     this.cache.set(snapshot.generation, key, bytes);
     return { reply: bytes, rcode: result.rcode, qtype };
+  }
+
+  /** The zone in AXFR form, for a listed client over TCP asking at the apex; else undefined. */
+  private transfer(
+    snapshot: Snapshot,
+    transport: Transport,
+    client: string,
+    header: { id: number; rd: boolean; cd: boolean },
+    nameLower: string,
+    questionBytes: Uint8Array,
+  ): Uint8Array[] | undefined {
+    const acl = this.options.allowTransfer;
+    if (transport !== "tcp" || nameLower !== this.options.zone || acl === undefined)
+      return undefined;
+    if (!acl.allows(client)) return undefined;
+    return encodeTransfer(snapshot, {
+      id: header.id,
+      rd: header.rd,
+      cd: header.cd,
+      question: { bytes: questionBytes, nameLower },
+    });
   }
 
   /** UDP payload limit = min(max(advertised, 512), server max); 512 without EDNS; TCP 65535. */
@@ -215,4 +277,9 @@ export class QueryPolicy {
   private encoded(message: ReplyMessage, qtype: number): Outcome {
     return { reply: encodeReply(message), rcode: message.rcode, qtype };
   }
+}
+
+function wantsNsid(edns: Edns): boolean {
+  for (const option of edns.options) if (option.code === EdnsOption.NSID) return true;
+  return false;
 }

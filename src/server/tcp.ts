@@ -53,6 +53,7 @@ export async function listenTcp(
     const connection: Connection = { socket, lastActive: Date.now() };
     open.set(socket, connection);
     const family: 4 | 6 = socket.remoteFamily === "IPv6" ? 6 : 4;
+    const client = socket.remoteAddress ?? "";
     let pending: Buffer = Buffer.alloc(0);
 
     socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
@@ -67,16 +68,14 @@ export async function listenTcp(
         if (pending.length - offset - LENGTH_PREFIX < length) break;
         const message = pending.subarray(offset + LENGTH_PREFIX, offset + LENGTH_PREFIX + length);
         offset += LENGTH_PREFIX + length;
-        const reply = handle(message, "tcp", family);
+        const reply = handle(message, "tcp", family, client);
         if (reply === undefined) continue;
         if (socket.writableLength > maxPending) {
           socket.destroy();
           return;
         }
-        const framed = Buffer.allocUnsafe(LENGTH_PREFIX + reply.length);
-        framed.writeUInt16BE(reply.length, 0);
-        framed.set(reply, LENGTH_PREFIX);
-        socket.write(framed);
+        if (reply instanceof Uint8Array) socket.write(frame(reply));
+        else for (const part of reply) socket.write(frame(part));
       }
       // Keep only the incomplete tail; copy it so the big chunk it came from can be freed.
       pending = offset === 0 ? pending : Buffer.from(pending.subarray(offset));
@@ -104,4 +103,11 @@ export async function listenTcp(
         open.clear();
       }),
   };
+}
+
+function frame(message: Uint8Array): Buffer {
+  const framed = Buffer.allocUnsafe(LENGTH_PREFIX + message.length);
+  framed.writeUInt16BE(message.length, 0);
+  framed.set(message, LENGTH_PREFIX);
+  return framed;
 }

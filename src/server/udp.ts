@@ -20,8 +20,9 @@ export async function listenUdp(
   const ipv6 = host.includes(":");
   const socket = dgram.createSocket({ type: ipv6 ? "udp6" : "udp4", ipv6Only: false });
   socket.on("message", (packet, remote) => {
-    const reply = handle(packet, "udp", remote.family === "IPv6" ? 6 : 4);
-    if (reply !== undefined) socket.send(reply, remote.port, remote.address);
+    const reply = handle(packet, "udp", remote.family === "IPv6" ? 6 : 4, remote.address);
+    // A stream (zone transfer) never comes back over UDP: policy only transfers over TCP.
+    if (reply instanceof Uint8Array) socket.send(reply, remote.port, remote.address);
   });
   await new Promise<void>((resolve, reject) => {
     socket.once("error", reject);

@@ -114,6 +114,30 @@ describe("config", () => {
     assert.deepEqual(hp("localhost:5353"), { host: "127.0.0.1", port: 5353 });
   });
 
+  it("operator features: --nsid, --allow-transfer, --rrl-rate", () => {
+    const defaults = serve([]);
+    assert.ok(defaults.nsid !== undefined && defaults.nsid.length > 0, "host name by default");
+    assert.deepEqual(defaults.allowTransfer, []);
+    assert.equal(defaults.rrlRate, 0);
+    const set = serve([
+      "--nsid",
+      "pod-a",
+      "--allow-transfer",
+      "10.0.0.0/8, ::1",
+      "--rrl-rate",
+      "50",
+    ]);
+    assert.equal(set.nsid, "pod-a");
+    assert.deepEqual(set.allowTransfer, [
+      { address: "10.0.0.0", prefix: 8, family: "ipv4" },
+      { address: "::1", prefix: 128, family: "ipv6" },
+    ]);
+    assert.equal(set.rrlRate, 50);
+    assert.equal(serve(["--nsid", "off"]).nsid, undefined);
+    rejects(["--allow-transfer", "10.0.0.0/40"], {}, /^--allow-transfer: "10\.0\.0\.0\/40"/);
+    rejects(["--rrl-rate", "fast"], {}, /^--rrl-rate: /);
+  });
+
   it("--help and --version are actions", () => {
     assert.deepEqual(parseCli(["--help"], {}), { action: "help" });
     assert.deepEqual(parseCli(["--version"], {}), { action: "version" });
