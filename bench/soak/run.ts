@@ -37,9 +37,9 @@ const report = await runSoak(
     queriesPerSecond: number("qps", values.qps),
     faultEverySeconds: number("fault-every", values["fault-every"]),
     onSample: (s) => {
-      if (Math.round(s.seconds) % 10 !== 0) return;
+      if (process.env.SOAK_VERBOSE === undefined && Math.round(s.seconds) % 10 !== 0) return;
       console.log(
-        `${s.seconds.toFixed(0).padStart(5)} s  sent ${s.sent}  answered ${s.answered}  wrong ${s.wrong}  servfail ${s.servfail}  lost ${s.lost}  rss ${s.rssMiB} MiB  heap ${s.heapUsedMiB} MiB`,
+        `${s.seconds.toFixed(0).padStart(5)} s  sent ${s.sent}  answered ${s.answered}  wrong ${s.wrong}  servfail ${s.servfail}  lost ${s.lost}  rss ${s.rssMiB} MiB  heap ${s.heapUsedMiB} MiB  loop max ${s.loopDelayMaxMs} ms`,
       );
     },
   },
