@@ -38,9 +38,9 @@ const NSID_QUERY = (id: number) =>
   );
 
 function nsidOf(reply: Uint8Array): string | undefined {
-  const optRecord = decodeMessage(reply).additional.find((r) => r.data.type === 41);
-  if (optRecord === undefined || optRecord.data.type !== 41) return undefined;
-  const option = optRecord.data.options.find((o) => o.code === 3);
+  const data = decodeMessage(reply).additional.find((r) => r.data.type === 41)?.data;
+  if (data === undefined || !("options" in data)) return undefined;
+  const option = data.options.find((o) => o.code === 3);
   return option && Buffer.from(option.data).toString("utf8");
 }
 
