@@ -51,6 +51,47 @@ const MAX_OBJECT_NAME = 253;
 
 type JsonObject = Record<string, unknown>;
 
+// Memory: a store at scale holds hundreds of thousands of endpoints, so the objects kept are
+// made small. Arrays are allocated at their exact length (an array grown by push keeps room for
+// 17 elements), the few strings repeated across objects (namespaces, service names, cluster
+// ids, port names) are stored once, and identical port and cluster lists are shared. Objects
+// are never mutated after parsing (the store replaces them), so sharing is safe.
+
+/** Strings and lists seen often; cleared when full, so absurd input cannot grow it forever. */
+const MAX_INTERNED = 16384;
+const internedStrings = new Map<string, string>();
+const internedLists = new Map<string, readonly unknown[]>();
+
+/** One shared copy of a string that recurs across objects. */
+function intern(text: string): string {
+  const known = internedStrings.get(text);
+  if (known !== undefined) return known;
+  if (internedStrings.size >= MAX_INTERNED) internedStrings.clear();
+  internedStrings.set(text, text);
+  return text;
+}
+
+/** One shared, frozen copy of a list whose content `key` spells out. */
+function internList<T>(key: string, items: readonly T[]): T[] {
+  const known = internedLists.get(key) as T[] | undefined;
+  if (known !== undefined) return known;
+  if (internedLists.size >= MAX_INTERNED) internedLists.clear();
+  const list = Object.freeze(items.slice()) as T[];
+  internedLists.set(key, list);
+  return list;
+}
+
+/** `items` at its exact length (a copy only when push left it with spare room). */
+function exact<T>(items: T[]): T[] {
+  return items.length === 0 ? [] : items.slice();
+}
+
+function internPorts(ports: readonly ServicePort[]): ServicePort[] {
+  let key = "";
+  for (const port of ports) key += `${port.name ?? ""}/${port.protocol}/${port.port},`;
+  return internList(key, ports);
+}
+
 function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -229,7 +270,7 @@ function parsePorts(
         log.part(`${itemPath}.name`, `${badLabelReason(item.name)}; port skipped`);
         continue;
       }
-      name = item.name;
+      name = intern(item.name);
     }
     const protocol = parseProtocol(item.protocol);
     if (protocol === undefined) {
@@ -238,7 +279,7 @@ function parsePorts(
     }
     ports.push({ name, protocol, port });
   }
-  return ports;
+  return internPorts(ports);
 }
 
 export function parseServiceImport(raw: unknown): ParseResult<ServiceImport> {
@@ -263,7 +304,7 @@ export function parseServiceImport(raw: unknown): ParseResult<ServiceImport> {
 
   return log.done<ServiceImport>({
     kind: "ServiceImport",
-    namespace,
+    namespace: intern(namespace),
     name,
     type,
     ips: parseImportIps(spec.ips, log),
@@ -307,7 +348,7 @@ function parseImportIps(value: unknown, log: ProblemLog): string[] {
       log.part(path, `${describe(text)} is not an IP address; address skipped`);
     }
   }
-  return ips;
+  return exact(ips);
 }
 
 function parseStatusClusters(status: unknown, log: ProblemLog): string[] {
@@ -322,14 +363,14 @@ function parseStatusClusters(status: unknown, log: ProblemLog): string[] {
   for (let i = 0; i < count; i++) {
     const item: unknown = list[i];
     const id = isJsonObject(item) ? item.cluster : undefined;
-    if (typeof id === "string" && isValidClusterId(id)) clusters.push(id);
+    if (typeof id === "string" && isValidClusterId(id)) clusters.push(intern(id));
     else
       log.part(
         `status.clusters[${i}].cluster`,
         `${describe(id)} is not a valid cluster id; entry skipped`,
       );
   }
-  return clusters;
+  return internList(clusters.join(","), clusters);
 }
 
 export function parseEndpointSlice(raw: unknown): ParseResult<EndpointSlice> {
@@ -369,10 +410,10 @@ export function parseEndpointSlice(raw: unknown): ParseResult<EndpointSlice> {
 
   return log.done<EndpointSlice>({
     kind: "EndpointSlice",
-    namespace,
+    namespace: intern(namespace),
     name,
-    serviceName,
-    clusterId,
+    serviceName: intern(serviceName),
+    clusterId: intern(clusterId),
     addressType,
     endpoints: parseEndpoints(raw.endpoints, addressType, log),
     ports: parsePorts(raw.ports, "ports", MAX_PORTS_PER_SLICE, false, log),
@@ -396,7 +437,7 @@ function parseEndpoints(value: unknown, family: "IPv4" | "IPv6", log: ProblemLog
     const endpoint = parseEndpoint(value[i], `endpoints[${i}]`, family, log);
     if (endpoint) endpoints.push(endpoint);
   }
-  return endpoints;
+  return exact(endpoints);
 }
 
 function parseEndpoint(
@@ -458,6 +499,11 @@ function parseAddresses(
       `${value.length - MAX_ADDRESSES_PER_ENDPOINT} addresses beyond the limit of ${MAX_ADDRESSES_PER_ENDPOINT} skipped`,
     );
   const canonical = family === "IPv4" ? canonicalIPv4 : canonicalIPv6;
+  // The common case, one address, without a growable array.
+  if (value.length === 1 && typeof value[0] === "string") {
+    const address = canonical(value[0]);
+    if (address !== undefined) return [address];
+  }
   const addresses: string[] = [];
   const count = Math.min(value.length, MAX_ADDRESSES_PER_ENDPOINT);
   for (let i = 0; i < count; i++) {
@@ -467,13 +513,14 @@ function parseAddresses(
       log.part(`${path}[${i}]`, `${describe(text)} is not an ${family} address; skipped`);
     else if (!addresses.includes(address)) addresses.push(address);
   }
-  return addresses;
+  return exact(addresses);
 }
 
 function describeTargetRef(value: unknown): string | undefined {
   if (!isJsonObject(value)) return undefined;
   const text = (field: unknown): string => (typeof field === "string" ? field : "");
-  return `${text(value.kind)}/${text(value.namespace)}/${text(value.name)}`;
+  // join makes one flat string; a template literal would keep a tree of string pieces.
+  return [text(value.kind), text(value.namespace), text(value.name)].join("/");
 }
 
 export function parseClusterProperty(raw: unknown): ParseResult<ClusterProperty> {
