@@ -49,29 +49,40 @@ function quoted(text: string): string {
   return `${out}"`;
 }
 
-function typeAndData(data: RecordData): string {
+/** The RDATA of a record in master-file presentation (names absolute, strings quoted). */
+export function rdataText(data: RecordData): string {
   switch (data.type) {
     case RRType.A:
-      return `A\t${data.address}`;
     case RRType.AAAA:
-      return `AAAA\t${data.address}`;
+      return data.address;
     case RRType.NS:
-      return `NS\t${absoluteName(data.host)}`;
+      return absoluteName(data.host);
     case RRType.SOA:
       return (
-        `SOA\t${absoluteName(data.mname)} ${absoluteName(data.rname)} ` +
+        `${absoluteName(data.mname)} ${absoluteName(data.rname)} ` +
         `${data.serial} ${data.refresh} ${data.retry} ${data.expire} ${data.minimum}`
       );
     case RRType.TXT:
-      return `TXT\t${data.strings.map(quoted).join(" ")}`;
+      return data.strings.map(quoted).join(" ");
     case RRType.SRV:
-      return `SRV\t${data.priority} ${data.weight} ${data.port} ${absoluteName(data.target)}`;
+      return `${data.priority} ${data.weight} ${data.port} ${absoluteName(data.target)}`;
   }
 }
 
-function recordLine(record: ResourceRecord): string {
+const TYPE_MNEMONICS: ReadonlyMap<number, string> = new Map(
+  Object.entries(RRType).map(([name, value]) => [value, name]),
+);
+
+/** "A", "SRV", … or RFC 3597 "TYPE666". */
+export function typeName(type: number): string {
+  return TYPE_MNEMONICS.get(type) ?? `TYPE${type}`;
+}
+
+/** One master-file line: absolute owner, TTL, class, type, data, tab-separated. */
+export function recordLine(record: ResourceRecord): string {
   const klass = CLASS_NAMES.get(record.class) ?? `CLASS${record.class}`;
-  return `${absoluteName(record.name)}\t${record.ttl}\t${klass}\t${typeAndData(record.data)}`;
+  const type = typeName(record.data.type);
+  return `${absoluteName(record.name)}\t${record.ttl}\t${klass}\t${type}\t${rdataText(record.data)}`;
 }
 
 /** The snapshot's zone as master-file text, SOA first, one record per line, ending in a newline. */
