@@ -214,6 +214,18 @@ function readLabelField(metadata: JsonObject, field: "name" | "namespace"): stri
   return typeof value === "string" && isDnsLabel(value) ? value : undefined;
 }
 
+/** metadata.name of an object whose name never becomes a DNS label; undefined if unusable. */
+function readObjectName(metadata: JsonObject): string | undefined {
+  const name = metadata.name;
+  return typeof name === "string" && name.length > 0 && name.length <= MAX_OBJECT_NAME
+    ? name
+    : undefined;
+}
+
+function badObjectNameReason(value: unknown): string {
+  return isUnset(value) ? "missing" : `${describe(value)} is not an object name`;
+}
+
 function badLabelReason(value: unknown): string {
   return isUnset(value) ? "missing" : `${describe(value)} is not a lower-case DNS label`;
 }
@@ -382,12 +394,8 @@ export function parseEndpointSlice(raw: unknown): ParseResult<EndpointSlice> {
   if (!isJsonObject(metadata)) return log.skip("metadata", "missing");
   // A slice's own name never becomes a DNS label (generated names may hold dots), so any
   // Kubernetes object name will do; the namespace must match an import's, which is a label.
-  const name = metadata.name;
-  if (typeof name !== "string" || name.length === 0 || name.length > MAX_OBJECT_NAME)
-    return log.skip(
-      "metadata.name",
-      isUnset(name) ? "missing" : `${describe(name)} is not an object name`,
-    );
+  const name = readObjectName(metadata);
+  if (name === undefined) return log.skip("metadata.name", badObjectNameReason(metadata.name));
   const namespace = readLabelField(metadata, "namespace");
   if (namespace === undefined)
     return log.skip("metadata.namespace", badLabelReason(metadata.namespace));
@@ -537,12 +545,8 @@ export function parseClusterProperty(raw: unknown): ParseResult<ClusterProperty>
   if (bad) return bad;
   const metadata = raw.metadata;
   if (!isJsonObject(metadata)) return log.skip("metadata", "missing");
-  const name = metadata.name;
-  if (typeof name !== "string" || name.length === 0 || name.length > MAX_OBJECT_NAME)
-    return log.skip(
-      "metadata.name",
-      isUnset(name) ? "missing" : `${describe(name)} is not an object name`,
-    );
+  const name = readObjectName(metadata);
+  if (name === undefined) return log.skip("metadata.name", badObjectNameReason(metadata.name));
   const spec = raw.spec;
   const value = isJsonObject(spec) ? spec.value : undefined;
   if (typeof value !== "string")
