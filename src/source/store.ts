@@ -1,6 +1,11 @@
 // The object store: the one place both sources write to. It keeps the current validated
 // objects per kind, knows which sources have synced, and tells its listener that the data
-// changed; the listener (the snapshot publisher) decides when to rebuild.
+// changed and which services that touched; the listener (the snapshot publisher) decides when
+// to rebuild, and rebuilds only those services.
+//
+// An object equal in content to the one stored (a relist, a watch event that changed only
+// fields we do not keep) leaves the stored instance in place and touches no service, so the
+// snapshot builder's memoized fragments stay valid.
 
 import {
   objectKey,
@@ -25,8 +30,20 @@ export interface ObjectSink {
   markSynced(): void;
 }
 
+/** What one store operation changed. */
+export interface StoreChange {
+  /**
+   * `namespace/name` of every ServiceImport whose names may differ now: the import itself, or an
+   * EndpointSlice labelled with its name (before or after the change), was added, changed or
+   * removed. Empty when nothing of that kind changed (e.g. a source only reported it synced).
+   */
+  readonly services: ReadonlySet<string>;
+  /** A ClusterProperty was added, changed or removed (the local cluster id may differ). */
+  readonly clusterProperties: boolean;
+}
+
 export interface StoreListener {
-  onChange(): void;
+  onChange(change: StoreChange): void;
   onReject?(source: string, problem: ValidationProblem): void;
   onSynced?(source: string): void;
 }
@@ -35,6 +52,11 @@ export interface ObjectSet {
   imports: ReadonlyMap<string, ServiceImport>;
   slices: ReadonlyMap<string, EndpointSlice>;
   clusterProperties: ReadonlyMap<string, ClusterProperty>;
+  /**
+   * The slices again, grouped by `namespace/serviceName` (keyed by objectKey inside a group).
+   * Optional: without it a builder groups `slices` itself, which costs a walk over all of them.
+   */
+  slicesByService?: ReadonlyMap<string, ReadonlyMap<string, EndpointSlice>>;
 }
 
 type KindMap = {
@@ -49,6 +71,7 @@ export class ObjectStore {
     EndpointSlice: new Map(),
     ClusterProperty: new Map(),
   };
+  private readonly sliceGroups = new Map<string, Map<string, EndpointSlice>>();
   private readonly sources = new Map<string, { synced: boolean }>();
   private listener: StoreListener | undefined;
 
@@ -63,26 +86,45 @@ export class ObjectStore {
     this.sources.set(source, state);
     return {
       upsert: (object) => {
-        this.mapOf(object.kind).set(objectKey(object), object);
-        this.changed();
+        const change = new ChangeSet();
+        const key = objectKey(object);
+        const map = this.mapOf(object.kind);
+        map.set(key, this.updated(key, map.get(key), object, change));
+        this.changed(change);
       },
       remove: (ref) => {
-        if (this.mapOf(ref.kind).delete(objectKey(ref))) this.changed();
+        const key = objectKey(ref);
+        const map = this.mapOf(ref.kind);
+        const old = map.get(key);
+        if (old === undefined) return;
+        map.delete(key);
+        const change = new ChangeSet();
+        this.removed(key, old, change);
+        this.changed(change);
       },
       replace: (kind, objects) => {
+        const change = new ChangeSet();
         const map = this.mapOf(kind);
+        // The map keeps its identity (readers hold it) and takes the order of `objects`.
+        const previous = new Map(map);
         map.clear();
         for (const object of objects) {
-          if (object.kind === kind) map.set(objectKey(object), object);
+          if (object.kind !== kind) continue;
+          const key = objectKey(object);
+          // A key listed twice: the later object replaces the earlier one, as it always did.
+          const old = map.get(key) ?? previous.get(key);
+          map.set(key, this.updated(key, old, object, change));
+          previous.delete(key);
         }
-        this.changed();
+        for (const [key, old] of previous) this.removed(key, old, change);
+        this.changed(change);
       },
       reject: (problem) => this.listener?.onReject?.(source, problem),
       markSynced: () => {
         if (state.synced) return;
         state.synced = true;
         this.listener?.onSynced?.(source);
-        this.changed();
+        this.changed(new ChangeSet());
       },
     };
   }
@@ -104,7 +146,43 @@ export class ObjectStore {
       imports: this.maps.ServiceImport,
       slices: this.maps.EndpointSlice,
       clusterProperties: this.maps.ClusterProperty,
+      slicesByService: this.sliceGroups,
     };
+  }
+
+  /**
+   * The instance to store under `key` now that `object` arrived: the old one when equal in
+   * content (nothing changed), else `object`, with the change noted and the slice index updated.
+   */
+  private updated(
+    key: string,
+    old: ClusterObject | undefined,
+    object: ClusterObject,
+    change: ChangeSet,
+  ): ClusterObject {
+    if (old !== undefined) {
+      if (sameData(old, object)) return old;
+      this.removed(key, old, change);
+    }
+    change.note(object);
+    if (object.kind === "EndpointSlice") {
+      const group = serviceKeyOf(object);
+      const slices = this.sliceGroups.get(group);
+      if (slices === undefined) this.sliceGroups.set(group, new Map([[key, object]]));
+      else slices.set(key, object);
+    }
+    return object;
+  }
+
+  /** `old`, stored under `key`, is gone (or replaced): note it and drop it from the index. */
+  private removed(key: string, old: ClusterObject, change: ChangeSet): void {
+    change.note(old);
+    if (old.kind === "EndpointSlice") {
+      const group = serviceKeyOf(old);
+      const slices = this.sliceGroups.get(group);
+      slices?.delete(key);
+      if (slices?.size === 0) this.sliceGroups.delete(group);
+    }
   }
 
   /** The kind's map, typed loosely: callers only put objects of that kind into it. */
@@ -113,7 +191,45 @@ export class ObjectStore {
     return map;
   }
 
-  private changed(): void {
-    this.listener?.onChange();
+  private changed(change: StoreChange): void {
+    this.listener?.onChange(change);
   }
+}
+
+/** `namespace/name` of the ServiceImport an object belongs to (see snapshot.ts serviceKey). */
+function serviceKeyOf(object: ServiceImport | EndpointSlice): string {
+  return `${object.namespace}/${object.kind === "EndpointSlice" ? object.serviceName : object.name}`;
+}
+
+class ChangeSet implements StoreChange {
+  readonly services = new Set<string>();
+  clusterProperties = false;
+
+  note(object: ClusterObject): void {
+    if (object.kind === "ClusterProperty") this.clusterProperties = true;
+    else this.services.add(serviceKeyOf(object));
+  }
+}
+
+/**
+ * Deep equality of two validated objects (plain data: strings, numbers, booleans, undefined,
+ * arrays, plain objects). Bounded by the objects' own size, which validation bounds.
+ */
+export function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left);
+  if (keys.length !== Object.keys(right).length) return false;
+  for (const key of keys) {
+    if (!Object.hasOwn(right, key) || !sameData(left[key], right[key])) return false;
+  }
+  return true;
 }

@@ -139,9 +139,13 @@ export class ZoneNodes implements ReadonlyMap<string, ZoneNode> {
     private readonly services: ReadonlyMap<string, ReadonlyMap<string, ZoneNode>>,
     /** ".svc.<zone>" (".svc" for the root zone). */
     private readonly serviceSuffix: string,
+    /** The number of names when the caller knows it (saves a walk over every service). */
+    size?: number,
   ) {
-    let size = common.size;
-    for (const names of services.values()) size += names.size;
+    if (size === undefined) {
+      size = common.size;
+      for (const names of services.values()) size += names.size;
+    }
     this.size = size;
   }
 

@@ -3,10 +3,17 @@
 // changes push it back, but never past maxDelayMs after the first, so an update is visible
 // within ~maxDelayMs + build time. Publishing is a single reference swap, and the resolver
 // reads `current` once per query, so no answer mixes two snapshots.
+//
+// The store says which services each change touched; the publisher collects them until the
+// rebuild, and the ZoneBuilder recomputes only those (the first build, and any build after a
+// failed one, looks at everything).
 
-import type { ObjectStore, StoreListener } from "../source/store.js";
+import type { ObjectStore, StoreChange, StoreListener } from "../source/store.js";
 import type { ValidationProblem } from "./types.js";
-import { buildSnapshot, type Snapshot, type ZoneOptions } from "./snapshot.js";
+import { ZoneBuilder, type Snapshot, type ZoneOptions } from "./snapshot.js";
+
+/** More changed services than this since the last build: rebuild everything, skip the set. */
+const MAX_TRACKED_CHANGES = 100_000;
 
 export interface PublisherOptions {
   zone: Omit<ZoneOptions, "localClusterId">;
@@ -29,6 +36,9 @@ export class SnapshotPublisher implements StoreListener {
   private readonly quietMs: number;
   private readonly maxDelayMs: number;
   private readonly now: () => number;
+  private readonly builder = new ZoneBuilder();
+  /** Services changed since the last build; undefined: rebuild everything. */
+  private pending: Set<string> | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -45,7 +55,8 @@ export class SnapshotPublisher implements StoreListener {
     return this.snapshot;
   }
 
-  onChange(): void {
+  onChange(change?: StoreChange): void {
+    this.collect(change);
     if (!this.store.synced) return;
     // The first complete view is published at once: until then every query is SERVFAIL.
     if (this.snapshot === undefined) {
@@ -57,6 +68,16 @@ export class SnapshotPublisher implements StoreListener {
     else clearTimeout(this.timer);
     const wait = Math.max(0, Math.min(this.quietMs, this.firstPendingAt + this.maxDelayMs - now));
     this.timer = setTimeout(() => this.rebuild(), wait);
+  }
+
+  private collect(change: StoreChange | undefined): void {
+    // Before the first snapshot everything is pending anyway.
+    if (this.pending === undefined) return;
+    if (change === undefined || this.pending.size + change.services.size > MAX_TRACKED_CHANGES) {
+      this.pending = undefined;
+      return;
+    }
+    for (const key of change.services) this.pending.add(key);
   }
 
   onReject(source: string, problem: ValidationProblem): void {
@@ -77,16 +98,21 @@ export class SnapshotPublisher implements StoreListener {
       // Serial: seconds since the epoch keep it growing across restarts; +1 keeps it growing
       // when two builds land in the same second (RFC 1982 arithmetic is not needed before 2106).
       const serial = Math.max(previousSerial + 1, Math.floor(this.now() / 1000)) >>> 0;
-      const next = buildSnapshot(
+      const changed = this.pending;
+      this.pending = new Set();
+      const next = this.builder.build(
         this.store.objects,
-        // buildSnapshot falls back to the ClusterProperty when no --cluster-id was given.
+        // The builder falls back to the ClusterProperty when no --cluster-id was given.
         { ...this.options.zone, localClusterId: this.options.clusterId },
+        changed,
         serial,
         ++this.generation,
       );
       this.snapshot = next;
       this.options.onBuilt?.(next, Number(process.hrtime.bigint() - started) / 1e9);
     } catch (error) {
+      // The changes of a failed build are lost track of: the next build looks at everything.
+      this.pending = undefined;
       // Keep serving the last good snapshot; a bug in the build must not take DNS down.
       this.options.onBuildError?.(error);
     }

@@ -3,6 +3,10 @@
 // identity of its ServiceImport and EndpointSlice objects (the store replaces an object on every
 // change, never mutates one), so a rebuild after one change recomputes one service.
 //
+// buildSnapshot looks at every object. ZoneBuilder keeps the routing map of the last build and,
+// told which services changed (the store's change sets), touches only those: the next snapshot
+// costs O(changed services), plus a copy of the service map (a flat copy, no per-service work).
+//
 // Record order is deterministic. ClusterSetIP: spec.ips and spec.ports in the order given.
 // Headless: slices ordered local cluster first (when the local cluster id is known), then by
 // cluster id, then slice name; endpoints in slice order; ports in slice order. The first
@@ -11,7 +15,7 @@
 import { RRClass, RRType, type RecordData, type ResourceRecord } from "../wire/types.js";
 import { canonicalIPv4, canonicalIPv6 } from "../wire/ip.js";
 import type { ObjectSet } from "../source/store.js";
-import type { EndpointSlice, ServiceImport, ServicePort } from "./types.js";
+import { objectKey, type EndpointSlice, type ServiceImport, type ServicePort } from "./types.js";
 import { hostLabelForAddress } from "./hostlabel.js";
 import { CLUSTER_ID_PROPERTY } from "./objects.js";
 import { EMPTY_NODE, makeNode, ZoneNodes } from "./nodes.js";
@@ -359,7 +363,7 @@ function groupSlices(
 ): Map<string, EndpointSlice[]> {
   const groups = new Map<string, EndpointSlice[]>();
   for (const slice of objects.slices.values()) {
-    const key = `${slice.namespace}/${slice.serviceName}`;
+    const key = serviceKey(slice.namespace, slice.serviceName);
     const group = groups.get(key);
     if (group) group.push(slice);
     else groups.set(key, [slice]);
@@ -444,47 +448,207 @@ function addApex(nodes: Map<string, ZoneNode>, options: ZoneOptions, soa: Resour
   );
 }
 
+/** `namespace/name` of a ServiceImport: the key of the store's change sets and slice groups. */
+export function serviceKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+/** The keys fragments are memoized under: what, besides the objects, each kind depends on. */
+interface ContextKeys {
+  clusterSetIp: string;
+  headless: string;
+}
+
+function contextOf(objects: ObjectSet, options: ZoneOptions): FragmentContext {
+  return {
+    zone: options.zone,
+    ttl: options.ttl,
+    localClusterId: localClusterIdOf(objects, options),
+    preferLocalSrv: options.preferLocalSrv === true,
+  };
+}
+
+function contextKeysOf(context: FragmentContext): ContextKeys {
+  // Record order in ClusterSetIP fragments does not depend on the local cluster.
+  const clusterSetIp = `${context.zone}\n${context.ttl}`;
+  const headless = `${clusterSetIp}\n${context.localClusterId ?? ""}\n${context.preferLocalSrv ? "prefer-local" : ""}`;
+  return { clusterSetIp, headless };
+}
+
+/**
+ * Builds snapshots one after another, each from the state of the one before. `build` with the
+ * set of changed services (keys from serviceKey) recomputes those services only; without one
+ * (or when the zone options or the local cluster changed) it looks at every object. The result
+ * equals buildSnapshot's for the same objects.
+ */
+export class ZoneBuilder {
+  /** ContextKeys.headless of the state below; undefined when there is no usable state. */
+  private stateKey: string | undefined;
+  /**
+   * `S.N` → fragment of every ServiceImport, empty for one without names (so the map keeps the
+   * store's order). The last snapshot reads this map; the next change copies it first.
+   */
+  private services = new Map<string, ServiceFragment>();
+  private servicesShared = false;
+  /** Services with names, per namespace: N.svc.Z exists while this is above zero. */
+  private namedServices = new Map<string, number>();
+  /** Names in all fragments together. */
+  private serviceNames = 0;
+
+  build(
+    objects: ObjectSet,
+    options: ZoneOptions,
+    changed: ReadonlySet<string> | undefined,
+    serial: number,
+    generation: number,
+  ): Snapshot {
+    const context = contextOf(objects, options);
+    const keys = contextKeysOf(context);
+    try {
+      if (changed === undefined || this.stateKey !== keys.headless)
+        this.rebuildAll(objects, context, keys);
+      else this.update(objects, context, keys, changed);
+    } catch (error) {
+      // Half-applied changes must not survive: the next build starts over.
+      this.stateKey = undefined;
+      throw error;
+    }
+    return this.assemble(options, serial, generation);
+  }
+
+  private rebuildAll(objects: ObjectSet, context: FragmentContext, keys: ContextKeys): void {
+    this.stateKey = undefined;
+    this.services = new Map();
+    this.servicesShared = false;
+    this.namedServices = new Map();
+    this.serviceNames = 0;
+    const groups = objects.slicesByService
+      ? undefined
+      : groupSlices(objects, context.localClusterId);
+    for (const service of objects.imports.values()) {
+      const key = serviceKey(service.namespace, service.name);
+      const slices = groups
+        ? service.type === "Headless"
+          ? (groups.get(key) ?? NO_SLICES)
+          : NO_SLICES
+        : slicesOf(objects, service, key, context);
+      this.put(service, memoizedFragment(service, slices, context, fragmentKey(service, keys)));
+    }
+    this.stateKey = keys.headless;
+  }
+
+  private update(
+    objects: ObjectSet,
+    context: FragmentContext,
+    keys: ContextKeys,
+    changed: ReadonlySet<string>,
+  ): void {
+    // Without the store's index, one scan of the slices serves every changed service.
+    let groups: Map<string, EndpointSlice[]> | undefined;
+    for (const key of changed) {
+      const slash = key.indexOf("/");
+      const namespace = key.slice(0, slash);
+      const name = key.slice(slash + 1);
+      const service = objects.imports.get(objectKey({ kind: "ServiceImport", namespace, name }));
+      if (service === undefined) {
+        this.drop(namespace, name);
+        continue;
+      }
+      let slices: readonly EndpointSlice[];
+      if (objects.slicesByService || service.type !== "Headless")
+        slices = slicesOf(objects, service, key, context);
+      else {
+        groups ??= groupSlices(objects, context.localClusterId);
+        slices = groups.get(key) ?? NO_SLICES;
+      }
+      this.put(service, memoizedFragment(service, slices, context, fragmentKey(service, keys)));
+    }
+  }
+
+  private writableServices(): Map<string, ServiceFragment> {
+    if (this.servicesShared) {
+      this.services = new Map(this.services);
+      this.servicesShared = false;
+    }
+    return this.services;
+  }
+
+  private put(service: ServiceImport, fragment: ServiceFragment): void {
+    const route = `${service.name}.${service.namespace}`;
+    const old = this.services.get(route);
+    if (old === fragment) return;
+    if (old !== undefined) this.forget(service.namespace, old);
+    this.writableServices().set(route, fragment);
+    if (fragment.size > 0) {
+      this.serviceNames += fragment.size;
+      this.namedServices.set(
+        service.namespace,
+        (this.namedServices.get(service.namespace) ?? 0) + 1,
+      );
+    }
+  }
+
+  private drop(namespace: string, name: string): void {
+    const route = `${name}.${namespace}`;
+    const old = this.services.get(route);
+    if (old === undefined) return;
+    this.forget(namespace, old);
+    this.writableServices().delete(route);
+  }
+
+  private forget(namespace: string, fragment: ServiceFragment): void {
+    if (fragment.size === 0) return;
+    this.serviceNames -= fragment.size;
+    const count = (this.namedServices.get(namespace) ?? 0) - 1;
+    if (count > 0) this.namedServices.set(namespace, count);
+    else this.namedServices.delete(namespace);
+  }
+
+  private assemble(options: ZoneOptions, serial: number, generation: number): Snapshot {
+    const { zone, ttl } = options;
+    const soa = makeSoa(zone, ttl, serial);
+    const common = new Map<string, ZoneNode>();
+    addApex(common, options, soa);
+    const svcOwner = child("svc", zone);
+    // Ancestors above the services: N.svc.Z and svc.Z exist only while some service has names.
+    for (const namespace of this.namedServices.keys()) {
+      common.set(child(namespace, svcOwner), EMPTY_NODE);
+      common.set(svcOwner, EMPTY_NODE);
+    }
+    this.servicesShared = true;
+    const nodes = new ZoneNodes(
+      common,
+      this.services,
+      `.${svcOwner}`,
+      common.size + this.serviceNames,
+    );
+    return Object.freeze({ zone, ttl, serial, generation, soa, nodes });
+  }
+}
+
+function fragmentKey(service: ServiceImport, keys: ContextKeys): string {
+  return service.type === "Headless" ? keys.headless : keys.clusterSetIp;
+}
+
+/** A headless service's slices in record order, from the store's index; none for ClusterSetIP. */
+function slicesOf(
+  objects: ObjectSet,
+  service: ServiceImport,
+  key: string,
+  context: FragmentContext,
+): readonly EndpointSlice[] {
+  if (service.type !== "Headless") return NO_SLICES;
+  const group = objects.slicesByService?.get(key);
+  if (group === undefined || group.size === 0) return NO_SLICES;
+  const slices = [...group.values()];
+  return slices.length > 1 ? sortSlices(slices, context.localClusterId) : slices;
+}
+
 export function buildSnapshot(
   objects: ObjectSet,
   options: ZoneOptions,
   serial: number,
   generation: number,
 ): Snapshot {
-  const { zone, ttl } = options;
-  const context: FragmentContext = {
-    zone,
-    ttl,
-    localClusterId: localClusterIdOf(objects, options),
-    preferLocalSrv: options.preferLocalSrv === true,
-  };
-  // Record order in ClusterSetIP fragments does not depend on the local cluster.
-  const clusterSetIpKey = `${zone}\n${ttl}`;
-  const headlessKey = `${clusterSetIpKey}\n${context.localClusterId ?? ""}\n${context.preferLocalSrv ? "prefer-local" : ""}`;
-  const soa = makeSoa(zone, ttl, serial);
-  const common = new Map<string, ZoneNode>();
-  addApex(common, options, soa);
-
-  const slicesByService = groupSlices(objects, context.localClusterId);
-  const services = new Map<string, ServiceFragment>();
-  const svcOwner = child("svc", zone);
-  for (const service of objects.imports.values()) {
-    const headless = service.type === "Headless";
-    const slices = headless
-      ? (slicesByService.get(`${service.namespace}/${service.name}`) ?? NO_SLICES)
-      : NO_SLICES;
-    const fragment = memoizedFragment(
-      service,
-      slices,
-      context,
-      headless ? headlessKey : clusterSetIpKey,
-    );
-    if (fragment.size === 0) continue;
-    services.set(`${service.name}.${service.namespace}`, fragment);
-    // Ancestors above the service: N.svc.Z and svc.Z exist only while some service has names.
-    common.set(child(service.namespace, svcOwner), EMPTY_NODE);
-    common.set(svcOwner, EMPTY_NODE);
-  }
-
-  const nodes = new ZoneNodes(common, services, `.${svcOwner}`);
-  return Object.freeze({ zone, ttl, serial, generation, soa, nodes });
+  return new ZoneBuilder().build(objects, options, undefined, serial, generation);
 }
