@@ -83,7 +83,8 @@ interface Opt {
   extendedRcode: number;
   version: number;
   flags: number;
-  optionCodes: number[];
+  /** Each option as "code" or "code:data-as-text". */
+  options: string[];
 }
 
 interface Result {
@@ -119,15 +120,19 @@ function optOf(raw: Buffer): Opt | undefined {
     const rdataStart = pos + 10;
     const rdataEnd = rdataStart + raw.readUInt16BE(pos + 8);
     if (type === 41) {
-      const optionCodes: number[] = [];
-      for (let at = rdataStart; at < rdataEnd; at += 4 + raw.readUInt16BE(at + 2))
-        optionCodes.push(raw.readUInt16BE(at));
+      const options: string[] = [];
+      for (let at = rdataStart; at < rdataEnd; at += 4 + raw.readUInt16BE(at + 2)) {
+        const data = raw.subarray(at + 4, at + 4 + raw.readUInt16BE(at + 2));
+        options.push(
+          `${raw.readUInt16BE(at)}${data.length > 0 ? `:${data.toString("latin1")}` : ""}`,
+        );
+      }
       found.push({
         payload: raw.readUInt16BE(pos + 2),
         extendedRcode: raw[pos + 4]!,
         version: raw[pos + 5]!,
         flags: raw.readUInt16BE(pos + 6),
-        optionCodes,
+        options,
       });
     }
     pos = rdataEnd;
@@ -196,23 +201,29 @@ function noOpt(result: Result): void {
   assert.equal(result.opt, undefined, "no OPT in the reply to a query without one");
 }
 
-/** OPT version 0, the server's payload size, the given flags (DO only), no options echoed. */
-function opt0(result: Result, flags = 0): void {
+/** The server's NSID (started with --nsid): RFC 5001, sent only to clients that ask. */
+const NSID = "compliance-ns1";
+
+/**
+ * OPT version 0, the server's payload size, the given flags (DO only), and no options but the
+ * NSID when the query asked for it (unknown and unsupported options are never echoed).
+ */
+function opt0(result: Result, flags = 0, nsid = false): void {
   assert.ok(result.opt, "OPT present");
   assert.equal(result.opt.version, 0, "EDNS version 0");
   assert.equal(result.opt.payload, SERVER_UDP_MAX, "payload = server maximum");
   assert.equal(result.opt.flags, flags, `EDNS flags 0x${flags.toString(16)}`);
-  assert.deepEqual(result.opt.optionCodes, [], "no EDNS options echoed");
+  assert.deepEqual(result.opt.options, nsid ? [`3:${NSID}`] : [], "EDNS options in the reply");
 }
 
 /** BADVERS (16): OPT version 0, no answer, AA=0 (RFC 6891 §6.1.3, RFC 8906 §8.2.2). */
-function badvers(result: Result, flags = 0): void {
+function badvers(result: Result, flags = 0, nsid = false): void {
   assert.equal(result.reply.header.rcode, RCODE.BADVERS, "rcode BADVERS");
   assert.equal(result.bits.rcode, 0, "low 4 bits 0 (BADVERS is all in the OPT)");
   assert.equal(result.opt?.extendedRcode, 1, "extended rcode 1");
   assert.equal(result.bits.aa, false, "AA");
   assert.equal(result.reply.answers.length, 0, "no answer");
-  opt0(result, flags);
+  opt0(result, flags, nsid);
 }
 
 /** NOTIMP: opcode echoed, every flag but QR clear, no question, no records, no OPT. */
@@ -374,21 +385,27 @@ const PROBES: Probe[] = [
   },
   {
     id: "optlist",
-    expect: "NSID, ECS, EXPIRE, COOKIE → NOERROR, answer, none echoed (none supported)",
+    expect: "NSID, ECS, EXPIRE, COOKIE → NOERROR, answer, NSID answered, the others ignored",
     edns: { ...edns0, options: [OPTION.NSID, OPTION.ECS, OPTION.EXPIRE, OPTION.COOKIE] },
-    check: (r, t) => (positive(r, t), opt0(r)),
+    check: (r, t) => (positive(r, t), opt0(r, 0, true)),
   },
   ...(["NSID", "COOKIE", "EXPIRE", "ECS"] as const).map((option): Probe => ({
     id: `edns${option === "ECS" ? "subnet" : option.toLowerCase()}`,
-    expect: `${option} → NOERROR, answer, option ignored`,
+    expect:
+      option === "NSID"
+        ? "NSID → NOERROR, answer, NSID answered with the server's id (RFC 5001)"
+        : `${option} → NOERROR, answer, option ignored (not supported)`,
     edns: { ...edns0, options: [OPTION[option]] },
-    check: (r, t) => (positive(r, t), opt0(r)),
+    check: (r, t) => (positive(r, t), opt0(r, 0, option === "NSID")),
   })),
   ...(["NSID", "COOKIE", "EXPIRE", "ECS"] as const).map((option): Probe => ({
     id: `edns1${option === "ECS" ? "subnet" : option.toLowerCase()}`,
-    expect: `version 1 + ${option} → BADVERS, OPT version 0, no options`,
+    expect:
+      option === "NSID"
+        ? "version 1 + NSID → BADVERS, OPT version 0, NSID answered"
+        : `version 1 + ${option} → BADVERS, OPT version 0, option not echoed`,
     edns: { ...ednsVersion1, options: [OPTION[option]] },
-    check: (r) => badvers(r),
+    check: (r) => badvers(r, 0, option === "NSID"),
   })),
   {
     id: "ednstcp",
@@ -488,7 +505,7 @@ describe("ISC EDNS compliance probes (genreport / RFC 8906 §8)", function () {
   const passed: string[] = [];
 
   before(async () => {
-    server = await startTestServer(specObjects());
+    server = await startTestServer(specObjects(), ["--nsid", NSID]);
   });
   after(async () => {
     await server.stop();
@@ -682,7 +699,7 @@ describe("the probes' OPT reader", () => {
       extendedRcode: 0,
       version: 1,
       flags: 0x8080,
-      optionCodes: [100, 10],
+      options: ["100", "10:\x01\x02\x03\x04\x05\x06\x07\x08"],
     });
   });
 });

@@ -62,7 +62,7 @@ export function fixtureSnapshot(): Snapshot {
 export function fixturePolicy(cacheBytes = 1024 * 1024): QueryPolicy {
   const snapshot = fixtureSnapshot();
   return new QueryPolicy(
-    { zone: ZONE, maxUdpPayload: MAX_UDP_PAYLOAD, serverId: "fuzz" },
+    { zone: ZONE, maxUdpPayload: MAX_UDP_PAYLOAD, serverId: "fuzz", nsid: "fuzz-ns1" },
     { current: snapshot },
     new AnswerCache({ maxBytes: cacheBytes }),
   );

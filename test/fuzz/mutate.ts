@@ -89,7 +89,11 @@ export function seedQueries(): Uint8Array[] {
           edns: {
             udpPayloadSize: type === RRType.ANY ? 512 : 4096,
             dnssecOk: (id & 1) === 0,
-            options: [{ code: 10, data: new Uint8Array(8).fill(7) }],
+            // A cookie (ignored) on all, NSID (answered) on every other one.
+            options: [
+              { code: 10, data: new Uint8Array(8).fill(7) },
+              ...((id & 2) === 0 ? [{ code: 3, data: new Uint8Array() }] : []),
+            ],
           },
         }),
       );
