@@ -3,7 +3,7 @@
 // one flat Map of all names would make each rebuild cost O(zone). Instead each service keeps its
 // own memoized map of names, and the snapshot's map routes a name to its service's map.
 
-import type { ResourceRecord } from "../wire/types.js";
+import { RRClass, type RecordData, type ResourceRecord } from "../wire/types.js";
 import type { ZoneNode } from "./snapshot.js";
 
 type RRsets = ReadonlyMap<number, readonly ResourceRecord[]>;
@@ -107,6 +107,176 @@ export class SingleRRsetNode implements ZoneNode, RRsets {
     yield this.records;
     return undefined;
   }
+}
+
+/** One record set's data: the data itself when the set has one record, else the list. */
+export type RRsetData = RecordData | readonly RecordData[];
+
+function recordsOf(owner: string, ttl: number, set: RRsetData): readonly ResourceRecord[] {
+  if (!Array.isArray(set))
+    return Object.freeze([{ name: owner, ttl, class: RRClass.IN, data: set as RecordData }]);
+  const data = set as readonly RecordData[];
+  const records = new Array<ResourceRecord>(data.length);
+  for (let i = 0; i < data.length; i++)
+    records[i] = { name: owner, ttl, class: RRClass.IN, data: data[i] as RecordData };
+  return Object.freeze(records);
+}
+
+/**
+ * A service name's node as record data by type. The records (owner, TTL, class, data) are made
+ * when read and held only weakly: a zone at scale has ~3 records per name, each an object, and
+ * the answer cache in front of the lookup reads a record set about once per snapshot. While a
+ * made array is alive (at least for the rest of the current job, as WeakRef guarantees), reads
+ * return that same frozen array. Not frozen itself, for that one cache field.
+ */
+export class DataNode implements ZoneNode, RRsets {
+  private made: (WeakRef<readonly ResourceRecord[]> | undefined)[] | undefined;
+
+  constructor(
+    private readonly owner: string,
+    private readonly ttl: number,
+    private readonly types: readonly number[],
+    private readonly sets: readonly RRsetData[],
+  ) {}
+
+  private records(index: number): readonly ResourceRecord[] | undefined {
+    const known = this.made?.[index]?.deref();
+    if (known !== undefined) return known;
+    const set = this.sets[index];
+    if (set === undefined) return undefined;
+    const records = recordsOf(this.owner, this.ttl, set);
+    (this.made ??= new Array<undefined>(this.types.length))[index] = new WeakRef(records);
+    return records;
+  }
+
+  get rrsets(): RRsets {
+    return this;
+  }
+
+  get size(): number {
+    return this.types.length;
+  }
+
+  get(type: number): readonly ResourceRecord[] | undefined {
+    const index = this.types.indexOf(type);
+    return index < 0 ? undefined : this.records(index);
+  }
+
+  has(type: number): boolean {
+    return this.types.includes(type);
+  }
+
+  forEach(
+    callback: (value: readonly ResourceRecord[], key: number, map: RRsets) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const [type, records] of this.entries()) callback.call(thisArg, records, type, this);
+  }
+
+  *entries(): MapIterator<[number, readonly ResourceRecord[]]> {
+    for (let i = 0; i < this.types.length; i++) {
+      const records = this.records(i);
+      if (records !== undefined) yield [this.types[i] ?? 0, records];
+    }
+    return undefined;
+  }
+
+  [Symbol.iterator](): MapIterator<[number, readonly ResourceRecord[]]> {
+    return this.entries();
+  }
+
+  *keys(): MapIterator<number> {
+    yield* this.types;
+    return undefined;
+  }
+
+  *values(): MapIterator<readonly ResourceRecord[]> {
+    for (const [, records] of this.entries()) yield records;
+    return undefined;
+  }
+}
+
+/** The most common service node (a per-endpoint name, an SRV name): one type, no arrays. */
+export class SingleDataNode implements ZoneNode, RRsets {
+  /** See DataNode. */
+  private made: WeakRef<readonly ResourceRecord[]> | undefined;
+
+  constructor(
+    private readonly owner: string,
+    private readonly ttl: number,
+    private readonly type: number,
+    private readonly set: RRsetData,
+  ) {}
+
+  private records(): readonly ResourceRecord[] {
+    const known = this.made?.deref();
+    if (known !== undefined) return known;
+    const records = recordsOf(this.owner, this.ttl, this.set);
+    this.made = new WeakRef(records);
+    return records;
+  }
+
+  get rrsets(): RRsets {
+    return this;
+  }
+
+  get size(): number {
+    return 1;
+  }
+
+  get(type: number): readonly ResourceRecord[] | undefined {
+    return type === this.type ? this.records() : undefined;
+  }
+
+  has(type: number): boolean {
+    return type === this.type;
+  }
+
+  forEach(
+    callback: (value: readonly ResourceRecord[], key: number, map: RRsets) => void,
+    thisArg?: unknown,
+  ): void {
+    callback.call(thisArg, this.records(), this.type, this);
+  }
+
+  *entries(): MapIterator<[number, readonly ResourceRecord[]]> {
+    yield [this.type, this.records()];
+    return undefined;
+  }
+
+  [Symbol.iterator](): MapIterator<[number, readonly ResourceRecord[]]> {
+    return this.entries();
+  }
+
+  *keys(): MapIterator<number> {
+    yield this.type;
+    return undefined;
+  }
+
+  *values(): MapIterator<readonly ResourceRecord[]> {
+    yield this.records();
+    return undefined;
+  }
+}
+
+/**
+ * A node of `owner` holding `sets[i]` (record data, in order) for `types[i]` (types
+ * unique, every set non-empty), the lightest class that fits. Arrays are copied at their exact
+ * length, so callers may pass arrays they grew by push.
+ */
+export function makeDataNode(
+  owner: string,
+  ttl: number,
+  types: readonly number[],
+  sets: readonly (readonly RecordData[])[],
+): ZoneNode {
+  const compact = (set: readonly RecordData[]): RRsetData =>
+    set.length === 1 ? (set[0] as RecordData) : Object.freeze(set.slice());
+  const [type] = types;
+  const [set] = sets;
+  if (types.length === 1 && type !== undefined && set !== undefined)
+    return new SingleDataNode(owner, ttl, type, compact(set));
+  return new DataNode(owner, ttl, Object.freeze(types.slice()), Object.freeze(sets.map(compact)));
 }
 
 /** A frozen node for record sets by type (types unique), the lightest class that fits. */

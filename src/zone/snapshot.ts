@@ -18,7 +18,7 @@ import type { ObjectSet } from "../source/store.js";
 import { objectKey, type EndpointSlice, type ServiceImport, type ServicePort } from "./types.js";
 import { hostLabelForAddress } from "./hostlabel.js";
 import { CLUSTER_ID_PROPERTY } from "./objects.js";
-import { EMPTY_NODE, makeNode, ZoneNodes } from "./nodes.js";
+import { EMPTY_NODE, makeDataNode, makeNode, ZoneNodes } from "./nodes.js";
 
 export interface ZoneOptions {
   /** Lower case, no trailing dot, e.g. "clusterset.local". */
@@ -105,7 +105,7 @@ export function localClusterIdOf(objects: ObjectSet, options: ZoneOptions): stri
 interface NodeDraft {
   readonly owner: string;
   types: number[];
-  sets: ResourceRecord[][];
+  sets: RecordData[][];
   /** Data of every record at the node, once the node is too big for linear deduplication. */
   seen: Set<RecordData> | undefined;
   /** SRV data pointing at this name, one per port, shared by every owner that lists it. */
@@ -165,23 +165,19 @@ class FragmentBuilder {
     const index = node.types.indexOf(data.type);
     const rrset = index < 0 ? undefined : node.sets[index];
     if (rrset && this.holds(node, rrset, data)) return;
-    const record: ResourceRecord = { name: node.owner, ttl: this.ttl, class: RRClass.IN, data };
-    if (rrset) rrset.push(record);
+    if (rrset) rrset.push(data);
     else {
       node.types.push(data.type);
-      node.sets.push([record]);
+      node.sets.push([data]);
     }
     node.seen?.add(data);
   }
 
-  private holds(node: NodeDraft, rrset: readonly ResourceRecord[], data: RecordData): boolean {
+  private holds(node: NodeDraft, rrset: readonly RecordData[], data: RecordData): boolean {
     if (node.seen) return node.seen.has(data);
-    if (rrset.length < LINEAR_DEDUP_LIMIT) {
-      for (const record of rrset) if (record.data === data) return true;
-      return false;
-    }
+    if (rrset.length < LINEAR_DEDUP_LIMIT) return rrset.includes(data);
     const seen = new Set<RecordData>();
-    for (const set of node.sets) for (const record of set) seen.add(record.data);
+    for (const set of node.sets) for (const known of set) seen.add(known);
     node.seen = seen;
     return seen.has(data);
   }
@@ -212,7 +208,12 @@ class FragmentBuilder {
   finish(): ServiceFragment {
     const out = new Map<string, ZoneNode>();
     for (const [name, node] of this.nodes)
-      out.set(name, node.types.length === 0 ? EMPTY_NODE : makeNode(node.types, node.sets));
+      out.set(
+        name,
+        node.types.length === 0
+          ? EMPTY_NODE
+          : makeDataNode(node.owner, this.ttl, node.types, node.sets),
+      );
     return out;
   }
 }
