@@ -22,6 +22,8 @@ export interface AnswerCacheOptions {
 const QUESTION_OFFSET = 12;
 const FLAG_RD = 0x01; // in byte 2
 const FLAG_CD = 0x10; // in byte 3
+/** A name's wire form (at most 255 bytes) and the 7 bytes of type, class, budget and EDNS. */
+const keyScratch = Buffer.alloc(255 + 7);
 
 export class AnswerCache {
   private lru: LRUCache<string, Uint8Array>;
@@ -48,37 +50,75 @@ export class AnswerCache {
   }
 
   /**
-   * The key of one question's answer. The generation is not spelled into the string: get() and
-   * set() take it separately and a new generation empties the cache (entries of an old snapshot
-   * could never be hit again), which keeps the key short and cheap to hash on every query.
+   * The key of one question's answer: the question name's wire form lower-cased, then QTYPE,
+   * QCLASS, the reply budget and the EDNS bits, as one latin1 string. Built from bytes (the
+   * packet itself on the fast path, the re-encoded question on the slow path) so both paths
+   * agree without turning the name into text. The wire form names each label exactly, so no
+   * escaping is needed. The generation is not in the key: a new generation empties the cache
+   * (entries of an old snapshot could never be hit again).
    */
   static key(
-    generation: number,
-    nameLower: string,
+    wire: Uint8Array,
+    nameStart: number,
+    nameEnd: number,
     qtype: number,
     qclass: number,
     budget: number,
     edns: number,
   ): string {
-    void generation;
-    return `${nameLower}/${qtype}/${qclass}/${budget}/${edns}`;
+    const scratch = keyScratch;
+    let n = 0;
+    for (let i = nameStart; i < nameEnd; i++) {
+      const c = wire[i]!;
+      // Length bytes are at most 63, below "A": only letters change.
+      scratch[n++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+    }
+    scratch[n++] = qtype >> 8;
+    scratch[n++] = qtype & 0xff;
+    scratch[n++] = qclass >> 8;
+    scratch[n++] = qclass & 0xff;
+    scratch[n++] = budget >> 8;
+    scratch[n++] = budget & 0xff;
+    scratch[n++] = edns;
+    return scratch.toString("latin1", 0, n);
   }
 
-  /** A copy of the cached reply adjusted to this query, or undefined on a miss. */
+  /**
+   * A copy of the cached reply adjusted to this query (its ID, RD, CD and the question as sent,
+   * `question[start, end)`), or undefined on a miss. Counts the hit or the miss.
+   */
   get(
     generation: number,
     key: string,
     id: number,
     rd: boolean,
     cd: boolean,
-    questionBytes: Uint8Array,
+    question: Uint8Array,
+    questionStart: number,
+    questionEnd: number,
+  ): Uint8Array | undefined {
+    const reply = this.lookup(generation, key, id, rd, cd, question, questionStart, questionEnd);
+    if (reply === undefined) this.hooks?.miss();
+    return reply;
+  }
+
+  /**
+   * Like get, but a miss is not counted: for a fast path that falls back to the full path (which
+   * then calls get and counts the miss once).
+   */
+  lookup(
+    generation: number,
+    key: string,
+    id: number,
+    rd: boolean,
+    cd: boolean,
+    question: Uint8Array,
+    questionStart: number,
+    questionEnd: number,
   ): Uint8Array | undefined {
     if (generation !== this.generation) this.startGeneration(generation);
     const cached = this.lru.get(key);
-    if (cached === undefined) {
-      this.hooks?.miss();
-      return undefined;
-    }
+    if (cached === undefined) return undefined;
     this.hooks?.hit();
     // A pooled Buffer: cheaper than a fresh ArrayBuffer per reply, and dgram sends it as is.
     const reply = Buffer.allocUnsafe(cached.length);
@@ -89,7 +129,9 @@ export class AnswerCache {
     const flags2 = cached[3]!;
     reply[2] = rd ? flags | FLAG_RD : flags & ~FLAG_RD;
     reply[3] = cd ? flags2 | FLAG_CD : flags2 & ~FLAG_CD;
-    reply.set(questionBytes, QUESTION_OFFSET);
+    // The question as sent (same length as the cached one: same name up to case).
+    for (let i = questionStart, o = QUESTION_OFFSET; i < questionEnd; i++, o++)
+      reply[o] = question[i]!;
     return reply;
   }
 

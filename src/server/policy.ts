@@ -2,7 +2,7 @@
 // malformed or not implemented, how big a reply may be, and the authoritative answer for the
 // rest. Synchronous and transport-agnostic: udp.ts and tcp.ts only frame bytes.
 
-import { parseQuery } from "../wire/decode.js";
+import { CommonQuery, parseQuery, scanCommonQuery } from "../wire/decode.js";
 import { encodeReply, type ReplyMessage } from "../wire/encode.js";
 import {
   EdnsOption,
@@ -53,6 +53,7 @@ export interface Outcome {
 
 const NO_RECORDS: readonly ResourceRecord[] = Object.freeze([]);
 const TCP_MAX = 65535;
+const QUESTION_OFFSET = 12;
 const PLAIN_UDP_MAX = 512;
 const EDNS_DO = 1;
 const EDNS_PRESENT = 2;
@@ -62,6 +63,8 @@ const CHAOS_ID_NAMES = new Set(["id.server", "hostname.bind"]);
 
 export class QueryPolicy {
   private readonly nsidOption: readonly EdnsOptionData[];
+  /** Reused by every fast-path scan (respond is synchronous, so one is enough). */
+  private readonly common = new CommonQuery();
 
   constructor(
     private readonly options: PolicyOptions,
@@ -76,6 +79,60 @@ export class QueryPolicy {
 
   /** `client` is the sender's address, used only to decide zone transfers. */
   respond(packet: Uint8Array, transport: Transport, client = ""): Outcome {
+    return this.cachedAnswer(packet, transport) ?? this.respondParsed(packet, transport, client);
+  }
+
+  /**
+   * The fast path: a common query (see scanCommonQuery) whose answer is cached, without decoding
+   * the message into objects or the name into text. Undefined when the packet is not of that
+   * shape or the answer is not cached; the full path then decides (and counts the miss). A hit
+   * here gives the same bytes as the full path: an answer is only cached for an answerable
+   * query (in zone, IN, not a transfer, EDNS version 0), which the key (lower-cased name, type,
+   * class, budget, EDNS bits) determines, and the version is checked below.
+   */
+  private cachedAnswer(packet: Uint8Array, transport: Transport): Outcome | undefined {
+    const query = this.common;
+    if (!scanCommonQuery(packet, query)) return undefined;
+    const snapshot = this.snapshots.current;
+    if (snapshot === undefined || query.ednsVersion !== 0) return undefined;
+    let budget = PLAIN_UDP_MAX;
+    let ednsBits = 0;
+    if (transport === "tcp") budget = TCP_MAX;
+    if (query.edns) {
+      if (transport !== "tcp")
+        budget = Math.min(
+          Math.max(query.udpPayloadSize, PLAIN_UDP_MAX),
+          this.options.maxUdpPayload,
+        );
+      ednsBits =
+        EDNS_PRESENT |
+        (query.dnssecOk ? EDNS_DO : 0) |
+        (query.nsid && this.nsidOption.length > 0 ? EDNS_NSID : 0);
+    }
+    const key = AnswerCache.key(
+      packet,
+      QUESTION_OFFSET,
+      query.nameEnd,
+      query.qtype,
+      query.qclass,
+      budget,
+      ednsBits,
+    );
+    const reply = this.cache.lookup(
+      snapshot.generation,
+      key,
+      query.id,
+      query.rd,
+      query.cd,
+      packet,
+      QUESTION_OFFSET,
+      query.questionEnd,
+    );
+    if (reply === undefined) return undefined;
+    return { reply, rcode: reply[3]! & 0x0f, qtype: query.qtype };
+  }
+
+  private respondParsed(packet: Uint8Array, transport: Transport, client: string): Outcome {
     const parsed = parseQuery(packet);
     switch (parsed.kind) {
       case "drop":
@@ -128,8 +185,9 @@ export class QueryPolicy {
     let key: string | undefined;
     if (answerable && snapshot !== undefined) {
       key = AnswerCache.key(
-        snapshot.generation,
-        question.nameLower,
+        questionBytes,
+        0,
+        questionBytes.length - 4,
         qtype,
         question.class,
         budget,
@@ -144,6 +202,8 @@ export class QueryPolicy {
         header.rd,
         header.cd,
         questionBytes,
+        0,
+        questionBytes.length,
       );
       if (cached !== undefined) return { reply: cached, rcode: cached[3]! & 0x0f, qtype };
     }

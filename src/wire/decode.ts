@@ -1,8 +1,22 @@
 // Strict, bounds-checked decoding of an incoming query: the server's hot path. Every outcome is a
 // value (never an exception), so the policy layer can answer (or drop) anything it is handed.
 
-import { DecodeError, foldCase, lastNameWire, readName, skipName } from "./name.js";
-import { RRType, type Edns, type EdnsOptionData, type Header, type Question } from "./types.js";
+import {
+  DecodeError,
+  MAX_NAME_WIRE_LENGTH,
+  foldCase,
+  lastNameWire,
+  readName,
+  skipName,
+} from "./name.js";
+import {
+  EdnsOption,
+  RRType,
+  type Edns,
+  type EdnsOptionData,
+  type Header,
+  type Question,
+} from "./types.js";
 
 export type ParsedQuery =
   /** Shorter than a header, or a response (QR=1): never answered. */
@@ -154,4 +168,102 @@ function errorReason(err: unknown): string {
   if (err instanceof DecodeError) return err.message;
   // Anything else is a codec bug; still a FORMERR rather than an exception in the server.
   return `undecodable question (${err instanceof Error ? err.message : String(err)})`;
+}
+
+/**
+ * The fields of a common query that the answer-cache fast path needs, read in place. One
+ * instance is reused for every packet (filled by scanCommonQuery), so reading one allocates
+ * nothing; the values are valid until the next scan.
+ */
+export class CommonQuery {
+  id = 0;
+  rd = false;
+  cd = false;
+  /** Offset just past the question name (it starts at 12 and holds no compression pointer). */
+  nameEnd = 0;
+  /** Offset just past QCLASS: packet[12, questionEnd) is the question exactly as sent. */
+  questionEnd = 0;
+  qtype = 0;
+  qclass = 0;
+  /** True when the one additional record is an OPT. */
+  edns = false;
+  udpPayloadSize = 0;
+  ednsVersion = 0;
+  dnssecOk = false;
+  /** The OPT carries an NSID option (RFC 5001). */
+  nsid = false;
+}
+
+/**
+ * Reads the common shape of a query without allocating: QR=0, opcode QUERY, QDCOUNT=1,
+ * ANCOUNT=NSCOUNT=0, a question name without compression, and either no additional record or
+ * exactly one well-formed OPT with the root as owner. Returns true and fills `out` only when
+ * parseQuery would return a "query" with the same header bits, question bytes and EDNS; for
+ * anything else (including every FORMERR, NOTIMP or dropped packet) it returns false and the
+ * caller takes the full parseQuery path.
+ */
+export function scanCommonQuery(packet: Uint8Array, out: CommonQuery): boolean {
+  const length = packet.length;
+  if (length < HEADER_LENGTH) return false;
+  const flags = packet[2]!;
+  // QR=1 (drop) or a non-zero opcode (NOTIMP): the slow path decides.
+  if ((flags & 0xf8) !== 0) return false;
+  // QDCOUNT = 1, ANCOUNT = NSCOUNT = 0, ARCOUNT high byte 0.
+  if (packet[4] !== 0 || packet[5] !== 1 || packet[6] !== 0 || packet[7] !== 0) return false;
+  if (packet[8] !== 0 || packet[9] !== 0 || packet[10] !== 0) return false;
+  const arcount = packet[11]!;
+  if (arcount > 1) return false;
+
+  // The name: plain labels only, the same limits as readName.
+  let pos = HEADER_LENGTH;
+  let wireLength = 0;
+  for (;;) {
+    if (pos >= length) return false;
+    const lengthByte = packet[pos]!;
+    if (lengthByte === 0) break;
+    if (lengthByte > 63) return false; // a pointer or a reserved label type
+    wireLength += 1 + lengthByte;
+    if (wireLength + 1 > MAX_NAME_WIRE_LENGTH) return false;
+    pos += 1 + lengthByte;
+  }
+  const nameEnd = pos + 1;
+  const questionEnd = nameEnd + 4;
+  if (questionEnd > length) return false;
+
+  out.edns = false;
+  out.udpPayloadSize = 0;
+  out.ednsVersion = 0;
+  out.dnssecOk = false;
+  out.nsid = false;
+  if (arcount === 1) {
+    // The OPT: root owner (1 byte), type, class, TTL, RDLENGTH, then options.
+    if (questionEnd + MIN_RECORD_LENGTH > length || packet[questionEnd] !== 0) return false;
+    const fixed = questionEnd + 1;
+    if (((packet[fixed]! << 8) | packet[fixed + 1]!) !== RRType.OPT) return false;
+    const rdataStart = fixed + 10;
+    const rdataEnd = rdataStart + ((packet[fixed + 8]! << 8) | packet[fixed + 9]!);
+    if (rdataEnd > length) return false;
+    let option = rdataStart;
+    let nsid = false;
+    while (option < rdataEnd) {
+      if (option + 4 > rdataEnd) return false;
+      if (((packet[option]! << 8) | packet[option + 1]!) === EdnsOption.NSID) nsid = true;
+      option += 4 + ((packet[option + 2]! << 8) | packet[option + 3]!);
+      if (option > rdataEnd) return false;
+    }
+    out.edns = true;
+    out.udpPayloadSize = (packet[fixed + 2]! << 8) | packet[fixed + 3]!;
+    out.ednsVersion = packet[fixed + 5]!;
+    out.dnssecOk = (packet[fixed + 6]! & 0x80) !== 0;
+    out.nsid = nsid;
+  }
+
+  out.id = (packet[0]! << 8) | packet[1]!;
+  out.rd = (flags & 0x01) !== 0;
+  out.cd = (packet[3]! & 0x10) !== 0;
+  out.nameEnd = nameEnd;
+  out.questionEnd = questionEnd;
+  out.qtype = (packet[nameEnd]! << 8) | packet[nameEnd + 1]!;
+  out.qclass = (packet[nameEnd + 2]! << 8) | packet[nameEnd + 3]!;
+  return true;
 }
