@@ -242,8 +242,6 @@ function stringField(record: Record<string, unknown>, field: string): string | u
 class ResourceLoop {
   private target: ResourceTarget | undefined;
   private resourceVersion = "";
-  /** ns/name of the objects this loop holds in the store, for the object-count hook. */
-  private readonly held = new Set<string>();
   private readonly backoff: Backoff;
   /** Bumped whenever a watch ends; callbacks carrying an older number are ignored. */
   private generation = 0;
@@ -255,6 +253,11 @@ class ResourceLoop {
     private readonly def: ResourceDef,
     private readonly sink: ObjectSink,
     private readonly ctx: LoopContext,
+    /**
+     * How many objects of this kind the store holds: this loop's, as one source feeds each kind
+     * (counted there rather than in a set of keys of our own, which cost ~5 MiB at 40k objects).
+     */
+    private readonly held: () => number,
   ) {
     this.backoff = new Backoff(ctx.backoff, ctx.random);
   }
@@ -326,7 +329,7 @@ class ResourceLoop {
             status,
             attempt: this.backoff.attempts,
             retryInMs: delay,
-            objects: this.held.size,
+            objects: this.held(),
           },
           "kube: request failed; serving the last good data and retrying",
         );
@@ -350,8 +353,7 @@ class ResourceLoop {
       );
     }
     // The API not being served (a 404, not an error) means there are no such objects.
-    if (this.held.size > 0 || this.lists === 0) {
-      this.held.clear();
+    if (this.held() > 0 || this.lists === 0) {
       this.sink.replace(this.def.kind, []);
       this.hook((h) => h.onObjects?.(this.def.name, 0));
     }
@@ -373,7 +375,6 @@ class ResourceLoop {
     const target = this.requireTarget();
     if (this.lists > 0) this.hook((h) => h.onRelist?.(this.def.name));
     const objects: ClusterObject[] = [];
-    const held = new Set<string>();
     let resourceVersion = "";
     let continueToken: string | undefined;
     let pages = 0;
@@ -389,15 +390,12 @@ class ResourceLoop {
         const object = this.validate(item);
         if (object === undefined) continue;
         objects.push(object);
-        held.add(`${object.namespace}/${object.name}`);
       }
       pages += 1;
     } while (continueToken !== undefined && pages < MAX_LIST_PAGES);
     if (resourceVersion === "") throw new Error(`LIST ${target.path} returned no resourceVersion`);
 
     this.sink.replace(this.def.kind, objects);
-    this.held.clear();
-    for (const key of held) this.held.add(key);
     this.resourceVersion = resourceVersion;
     this.lists += 1;
     this.sink.markSynced();
@@ -408,7 +406,7 @@ class ResourceLoop {
       );
     }
     this.backoff.reset();
-    this.hook((h) => h.onObjects?.(this.def.name, this.held.size));
+    this.hook((h) => h.onObjects?.(this.def.name, this.held()));
     this.hook((h) => h.onSynced?.(this.def.name, new Date()));
     this.ctx.log.info(
       { resource: this.def.name, objects: objects.length, resourceVersion, pages },
@@ -568,8 +566,7 @@ class ResourceLoop {
     const object = this.validate(raw);
     if (object !== undefined) {
       this.sink.upsert(object);
-      this.held.add(`${object.namespace}/${object.name}`);
-      this.hook((h) => h.onObjects?.(this.def.name, this.held.size));
+      this.hook((h) => h.onObjects?.(this.def.name, this.held()));
       return;
     }
     // Invalid as a whole now: serving its previous version would be serving something wrong.
@@ -579,10 +576,10 @@ class ResourceLoop {
   private applyDelete(raw: unknown): void {
     const ref = this.refOf(raw);
     if (ref === undefined) return;
+    const before = this.held();
     this.sink.remove({ kind: this.def.kind, ...ref });
-    if (this.held.delete(`${ref.namespace}/${ref.name}`)) {
-      this.hook((h) => h.onObjects?.(this.def.name, this.held.size));
-    }
+    const after = this.held();
+    if (after !== before) this.hook((h) => h.onObjects?.(this.def.name, after));
   }
 
   /** Our code threw on an object: log, count, and drop the object rather than keep a stale one. */
@@ -627,6 +624,13 @@ class ResourceLoop {
   }
 }
 
+function objectCount(store: ObjectStore, kind: ObjectKind): number {
+  const objects = store.objects;
+  if (kind === "ServiceImport") return objects.imports.size;
+  if (kind === "EndpointSlice") return objects.slices.size;
+  return objects.clusterProperties.size;
+}
+
 /**
  * Start one list/watch loop per resource; resolves once the loops are running (not when they
  * have synced: the store's `synced` says that). The store gets one sink per resource,
@@ -652,7 +656,10 @@ export function startKubeSource(options: KubeSourceOptions): Promise<KubeSource>
     return Promise.reject(new Error("kubeconfig has no current cluster"));
   }
   const loops = RESOURCE_DEFS.map(
-    (def) => new ResourceLoop(def, options.store.sink(`kube:${def.name}`), ctx),
+    (def) =>
+      new ResourceLoop(def, options.store.sink(`kube:${def.name}`), ctx, () =>
+        objectCount(options.store, def.kind),
+      ),
   );
   const running = loops.map((loop) =>
     loop.run().catch((error: unknown) => {
