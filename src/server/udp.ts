@@ -1,6 +1,8 @@
 // UDP listener: one datagram in, at most one datagram out, synchronously.
 
 import dgram from "node:dgram";
+import { lookup as dnsLookup, type LookupOneOptions } from "node:dns";
+import { isIP } from "node:net";
 import type { QueryHandler } from "./handler.js";
 
 /** 4 MiB absorbs bursts while the event loop is busy (e.g. during a snapshot rebuild). */
@@ -11,6 +13,33 @@ export interface UdpListener {
   close(): Promise<void>;
 }
 
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string,
+  family: number,
+) => void;
+
+/**
+ * dgram resolves the destination of every send, even an IP literal, through dns.lookup, which
+ * answers a literal on the next tick: one queued callback per reply. Replies always go to the
+ * address a datagram came from (a literal), so answer those at once; names still go to dns.
+ * (Node 20 passes the socket's family as a number; the typings say options: accept both.)
+ */
+function literalLookup(
+  address: string,
+  options: LookupOneOptions | number,
+  callback: LookupCallback,
+): void {
+  const family = isIP(address);
+  if (family !== 0) {
+    callback(null, address, family);
+    return;
+  }
+  const lookupOptions: LookupOneOptions =
+    typeof options === "number" ? { family: options } : options;
+  dnsLookup(address, lookupOptions, callback);
+}
+
 export async function listenUdp(
   host: string,
   port: number,
@@ -18,11 +47,23 @@ export async function listenUdp(
   onError: (error: Error) => void,
 ): Promise<UdpListener> {
   const ipv6 = host.includes(":");
-  const socket = dgram.createSocket({ type: ipv6 ? "udp6" : "udp4", ipv6Only: false });
+  const socket = dgram.createSocket({
+    type: ipv6 ? "udp6" : "udp4",
+    ipv6Only: false,
+    lookup: literalLookup,
+  });
   socket.on("message", (packet, remote) => {
     const reply = handle(packet, "udp", remote.family === "IPv6" ? 6 : 4, remote.address);
     // A stream (zone transfer) never comes back over UDP: policy only transfers over TCP.
-    if (reply instanceof Uint8Array) socket.send(reply, remote.port, remote.address);
+    // Source port 0 cannot receive anything (and dgram throws on it): no reply (RFC 768).
+    if (!(reply instanceof Uint8Array) || remote.port === 0) return;
+    try {
+      // The reply is sent as is (a cache hit is already a fresh copy): no further copy here.
+      socket.send(reply, remote.port, remote.address);
+    } catch (error) {
+      // A throw here would end the process; one unsendable reply must not.
+      onError(error instanceof Error ? error : new Error(String(error)));
+    }
   });
   await new Promise<void>((resolve, reject) => {
     socket.once("error", reject);
