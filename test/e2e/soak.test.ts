@@ -23,7 +23,11 @@ describe("soak (20 s short form)", function () {
     assert.equal(report.queries.answered, report.queries.sent);
     assert.ok(report.queries.sent > 15_000, `only ${report.queries.sent} queries sent`);
     assert.ok(report.churn.updates + report.churn.creates + report.churn.deletes > 3000);
-    assert.ok(report.faults.survived >= 5, `${report.faults.survived} faults survived`);
+    // Every injected fault must converge; how many fit in 20 s depends on the machine's load
+    // (a stalled watch waits out the idle timeout), so only a floor on that count.
+    const injected = Object.values(report.faults.injected).reduce((sum, n) => sum + n, 0);
+    assert.ok(injected >= 3, `only ${injected} faults injected`);
+    assert.equal(report.faults.survived, injected, "every injected fault converged");
     assert.equal(report.faults.unconverged, 0);
     assert.ok(samples.length >= 19);
   });
