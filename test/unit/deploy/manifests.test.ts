@@ -155,8 +155,8 @@ describe("deploy/ manifests", () => {
     }
 
     assert.deepEqual(container.resources, {
-      requests: { cpu: "100m", memory: "128Mi" },
-      limits: { memory: "512Mi" },
+      requests: { cpu: "100m", memory: "256Mi" },
+      limits: { memory: "768Mi" },
     });
     // The lame-duck period (5 s by default) must fit in the grace period.
     assert.ok(podSpec.terminationGracePeriodSeconds >= 10);
