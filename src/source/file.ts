@@ -155,43 +155,40 @@ async function digestOf(files: readonly ManifestFile[]): Promise<string> {
   return hash.digest("hex");
 }
 
-/** Parse and validate every file; throws LoadError when any file does not parse. */
+/**
+ * Parse and validate every file; throws LoadError when any file does not parse. Each object
+ * is validated as soon as it is parsed, so only validated objects are held, never the raw
+ * trees of a whole file (at 10k services those are most of the memory a load needs).
+ */
 async function buildLoad(files: readonly ManifestFile[], digest: string): Promise<Load> {
   const errors: string[] = [];
-  const raws: { raw: unknown; file: string }[] = [];
-  for (const file of files) {
-    const parsed = await parseManifestTextAsync(file.text, file.name, YIELD_EVERY_MS);
-    errors.push(...parsed.errors);
-    for (const raw of parsed.objects) raws.push({ raw, file: file.name });
-  }
-  if (errors.length > 0) throw new LoadError(errors);
-
   const byKey = new Map<string, { object: ClusterObject; file: string }>();
   const problems: ValidationProblem[] = [];
   const duplicates: Load["duplicates"] = [];
   let ignored = 0;
-  let deadline = performance.now() + YIELD_EVERY_MS;
-  for (const { raw, file } of raws) {
-    if (performance.now() >= deadline) {
-      await new Promise((resolve) => setImmediate(resolve));
-      deadline = performance.now() + YIELD_EVERY_MS;
+  for (const file of files) {
+    const parsed = await parseManifestTextAsync(file.text, file.name, YIELD_EVERY_MS, parseObject);
+    errors.push(...parsed.errors);
+    // After a parse error the load is thrown away; the rest is only read to report all errors.
+    if (errors.length > 0) continue;
+    for (const result of parsed.objects) {
+      if (result === undefined) {
+        ignored++;
+        continue;
+      }
+      problems.push(...result.problems);
+      if (result.object === undefined) continue;
+      const key = objectKey(result.object);
+      const earlier = byKey.get(key);
+      if (earlier !== undefined) {
+        duplicates.push({ key, files: [earlier.file, file.name] });
+        // Delete first so the survivor sits where the last copy was, as kubectl apply would leave it.
+        byKey.delete(key);
+      }
+      byKey.set(key, { object: result.object, file: file.name });
     }
-    const result = parseObject(raw);
-    if (result === undefined) {
-      ignored++;
-      continue;
-    }
-    problems.push(...result.problems);
-    if (result.object === undefined) continue;
-    const key = objectKey(result.object);
-    const earlier = byKey.get(key);
-    if (earlier !== undefined) {
-      duplicates.push({ key, files: [earlier.file, file] });
-      // Delete first so the survivor sits where the last copy was, as kubectl apply would leave it.
-      byKey.delete(key);
-    }
-    byKey.set(key, { object: result.object, file });
   }
+  if (errors.length > 0) throw new LoadError(errors);
 
   const objects = new Map<ObjectKind, ClusterObject[]>(KINDS.map((kind) => [kind, []]));
   for (const { object } of byKey.values()) objects.get(object.kind)?.push(object);

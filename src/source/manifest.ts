@@ -4,36 +4,41 @@
 //
 // Large inputs stay cheap: YAML is split at document markers and each document is parsed
 // on its own, and JSON lists are cut into their elements by a small scanner so that each
-// element is JSON.parse'd separately; a 30 MB file never becomes one giant tree.
+// element is JSON.parse'd separately; a 30 MB file never becomes one giant tree. A caller
+// can convert each object as soon as it is parsed (parseManifestTextAsync's `convert`), so
+// the raw trees become garbage one by one instead of all living until the file is done.
 
 import { parseDocument } from "yaml";
 import { readBlockYaml } from "./block-yaml.js";
 
-export interface ManifestParse {
-  /** Plain objects (mappings), List items already flattened; not validated. */
-  objects: unknown[];
+export interface ManifestParse<T = unknown> {
+  /** Plain objects (mappings), List items already flattened; not validated (or converted). */
+  objects: T[];
   /** One line each, naming the file and where; empty when everything parsed. */
   errors: string[];
 }
 
 export function parseManifestText(text: string, fileName: string): ManifestParse {
   const result: ManifestParse = { objects: [], errors: [] };
-  for (const _ of parseSteps(text, fileName, result));
+  for (const _ of parseSteps(text, fileName, result, (raw) => raw));
   return result;
 }
 
 /**
  * parseManifestText, giving the event loop back every `sliceMs` so that a server reading a
- * large file keeps answering queries meanwhile.
+ * large file keeps answering queries meanwhile. Each flattened object goes through `convert`
+ * right away and only what it returns is kept. `convert` must be pure: when a text that
+ * starts like JSON turns out to be YAML, what it returned for the JSON attempt is dropped.
  */
-export async function parseManifestTextAsync(
+export async function parseManifestTextAsync<T = unknown>(
   text: string,
   fileName: string,
   sliceMs = 20,
-): Promise<ManifestParse> {
-  const result: ManifestParse = { objects: [], errors: [] };
+  convert: (raw: unknown) => T = (raw) => raw as T,
+): Promise<ManifestParse<T>> {
+  const result: ManifestParse<T> = { objects: [], errors: [] };
   let deadline = performance.now() + sliceMs;
-  for (const _ of parseSteps(text, fileName, result)) {
+  for (const _ of parseSteps(text, fileName, result, convert)) {
     if (performance.now() < deadline) continue;
     await new Promise((resolve) => setImmediate(resolve));
     deadline = performance.now() + sliceMs;
@@ -42,20 +47,32 @@ export async function parseManifestTextAsync(
 }
 
 /** Parses into `result`, yielding after each document or list item. */
-function* parseSteps(text: string, fileName: string, result: ManifestParse): Generator<void> {
+function* parseSteps<T>(
+  text: string,
+  fileName: string,
+  result: ManifestParse<T>,
+  convert: (raw: unknown) => T,
+): Generator<void> {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const emit = (raw: unknown): void => {
+    result.objects.push(convert(raw));
+  };
   if (looksLikeJson(body)) {
-    const json: ManifestParse = { objects: [], errors: [] };
-    yield* parseJsonSteps(body, fileName, json);
+    const before = result.objects.length;
+    const errors: string[] = [];
+    yield* parseJsonSteps(body, fileName, emit, errors);
     // A YAML flow mapping (`{a: 1}`) also starts with "{"; only a .json file must be JSON.
-    if (json.errors.length === 0 || fileName.toLowerCase().endsWith(".json")) {
-      for (const object of json.objects) result.objects.push(object);
-      result.errors.push(...json.errors);
+    if (errors.length === 0 || fileName.toLowerCase().endsWith(".json")) {
+      result.errors.push(...errors);
       return;
     }
+    result.objects.length = before;
   }
-  yield* parseYamlSteps(body, fileName, result);
+  yield* parseYamlSteps(body, fileName, emit, result.errors);
 }
+
+/** Receives each flattened object. */
+type Emit = (raw: unknown) => void;
 
 // ---------------------------------------------------------------------------------------
 // Flattening (shared by YAML and JSON)
@@ -75,7 +92,7 @@ function isListKind(kind: unknown): kind is string {
  * list such as ServiceImportList come without kind/apiVersion (the apiserver's raw LIST
  * form), so they inherit them from the list. Returns a reason when the value is not an object.
  */
-function flatten(value: unknown, out: unknown[], depth = 0): string | undefined {
+function flatten(value: unknown, out: Emit, depth = 0): string | undefined {
   if (value === null || value === undefined) return undefined; // empty document
   if (Array.isArray(value)) {
     for (const element of value) {
@@ -88,7 +105,7 @@ function flatten(value: unknown, out: unknown[], depth = 0): string | undefined 
   if (depth > 8) return "Lists nested too deeply";
   const kind = value["kind"];
   if (!isListKind(kind) || !("items" in value)) {
-    out.push(value);
+    out(value);
     return undefined;
   }
   const items = value["items"];
@@ -159,7 +176,12 @@ export function splitYamlDocuments(text: string): DocumentChunk[] {
   return chunks;
 }
 
-function* parseYamlSteps(text: string, fileName: string, result: ManifestParse): Generator<void> {
+function* parseYamlSteps(
+  text: string,
+  fileName: string,
+  emit: Emit,
+  errors: string[],
+): Generator<void> {
   const chunks = splitYamlDocuments(text);
   for (let index = 0; index < chunks.length; index++) {
     const chunk = chunks[index] as DocumentChunk;
@@ -173,14 +195,14 @@ function* parseYamlSteps(text: string, fileName: string, result: ManifestParse):
       const doc = parseDocument(chunk.text, { prettyErrors: false });
       const [error] = doc.errors;
       if (error !== undefined) {
-        result.errors.push(`${where(error.pos[0])}: ${firstLine(error.message)}`);
+        errors.push(`${where(error.pos[0])}: ${firstLine(error.message)}`);
         yield;
         continue;
       }
       value = doc.toJS({ maxAliasCount: 100 }) as unknown;
     }
-    const problem = flatten(value, result.objects);
-    if (problem !== undefined) result.errors.push(`${where(0)}: ${problem}`);
+    const problem = flatten(value, emit);
+    if (problem !== undefined) errors.push(`${where(0)}: ${problem}`);
     yield;
   }
 }
@@ -298,8 +320,11 @@ function* arrayElements(text: string, at: number, end: { at: number }): Generato
 
 interface ScannedObject {
   members: Map<string, Span>;
-  /** The elements of an "items" array, each parsed on its own (kubectl puts "kind" after "items"). */
-  items: unknown[] | undefined;
+  /**
+   * Where the elements of an "items" array are, parsed later one at a time: kubectl puts
+   * "kind" after "items", and holding every parsed item until then would hold the whole file.
+   */
+  items: Span[] | undefined;
   end: number;
 }
 
@@ -329,10 +354,10 @@ function* objectMembers(text: string, at: number, out: ScannedObject): Generator
     if (out.members.has(key)) throw new JsonScanError(`duplicate member "${key}"`, i);
     let end: number;
     if (key === "items" && text.charCodeAt(i) === OPEN_BRACKET) {
-      const items: unknown[] = [];
+      const items: Span[] = [];
       const arrayEnd = { at: i };
       for (const span of arrayElements(text, i, arrayEnd)) {
-        items.push(parseSpan(text, span));
+        items.push(span);
         yield;
       }
       out.items = items;
@@ -352,9 +377,14 @@ function* objectMembers(text: string, at: number, out: ScannedObject): Generator
   }
 }
 
-function* parseJsonSteps(text: string, fileName: string, result: ManifestParse): Generator<void> {
+function* parseJsonSteps(
+  text: string,
+  fileName: string,
+  emit: Emit,
+  errors: string[],
+): Generator<void> {
   const add = (value: unknown, offset: number): void => {
-    const problem = flatten(value, result.objects);
+    const problem = flatten(value, emit);
     if (problem !== undefined) throw new JsonScanError(problem, offset);
   };
   try {
@@ -378,9 +408,10 @@ function* parseJsonSteps(text: string, fileName: string, result: ManifestParse):
           const shell: Plain = {};
           for (const [key, span] of scanned.members)
             if (key !== "items") shell[key] = parseSpan(text, span);
-          for (const item of scanned.items) {
-            shell["items"] = [item];
+          for (const span of scanned.items) {
+            shell["items"] = [parseSpan(text, span)];
             add(shell, i);
+            yield;
           }
         } else {
           add(parseSpan(text, { start: i, end: scanned.end }), i);
@@ -394,6 +425,6 @@ function* parseJsonSteps(text: string, fileName: string, result: ManifestParse):
   } catch (error) {
     if (!(error instanceof JsonScanError)) throw error;
     const { line, column } = lineColumn(text, error.offset);
-    result.errors.push(`${fileName}: line ${line} column ${column}: ${error.message}`);
+    errors.push(`${fileName}: line ${line} column ${column}: ${error.message}`);
   }
 }

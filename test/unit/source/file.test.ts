@@ -339,7 +339,55 @@ items: null
       parseManifestText(text, "m.yaml"),
     );
   });
+
+  it("converts each object as it is parsed, in order, kubectl's item-before-kind Lists too", async () => {
+    const seen: unknown[] = [];
+    const convert = (raw: unknown): string => {
+      seen.push(raw);
+      return `#${seen.length}`;
+    };
+    const text = `{"items":[{"a":1},{"kind":"C","a":2}],"kind":"BList","apiVersion":"x/v1"}\n[{"kind":"D"}]`;
+    assert.deepEqual(await parseManifestTextAsync(text, "l.json", 0, convert), {
+      objects: ["#1", "#2", "#3"],
+      errors: [],
+    });
+    assert.deepEqual(seen, [
+      { apiVersion: "x/v1", kind: "B", a: 1 },
+      { kind: "C", a: 2 },
+      { kind: "D" },
+    ]);
+  });
+
+  it("drops what was converted from a JSON attempt when the text turns out to be YAML", async () => {
+    let calls = 0;
+    const convert = (raw: unknown): unknown => {
+      calls++;
+      return raw;
+    };
+    // The first element is JSON, the second only YAML: the file is read again as YAML.
+    const parsed = await parseManifestTextAsync('[{"kind":"A"}, {kind: B}]', "f.yaml", 0, convert);
+    assert.deepEqual(parsed, { objects: [{ kind: "A" }, { kind: "B" }], errors: [] });
+    assert.equal(calls, 3);
+  });
+
+  it("reports a bad item of a kubectl List where it is, with the items before it kept", async () => {
+    const text = '{"items":[{"a":1},\n{"a":}],"kind":"List"}';
+    assert.deepEqual(await parseManifestTextAsync(text, "l.json", 0), {
+      objects: [{ a: 1 }],
+      errors: ["l.json: line 2 column 1: " + jsonParseMessage('{"a":}')],
+    });
+  });
 });
+
+/** What JSON.parse says about `text`, first line; its wording differs between Node versions. */
+function jsonParseMessage(text: string): string {
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    return (error as Error).message.split("\n", 1)[0]?.trim() ?? "";
+  }
+  return "";
+}
 
 describe("readBlockYaml (fast path)", () => {
   it("reads plain block YAML exactly like the yaml package", () => {
