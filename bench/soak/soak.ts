@@ -491,8 +491,10 @@ export async function runSoak(partial: Partial<SoakOptions> = {}, seed = 1): Pro
         fault.inject(api);
         injected[fault.kind] = (injected[fault.kind] ?? 0) + 1;
         const expected = world.canary();
+        // A fault injected just before the end is still followed to convergence (bounded by
+        // the deadline): the run stopping is not the server recovering.
         const deadline = performance.now() + 60_000;
-        while (!stopping && performance.now() < deadline) {
+        while (performance.now() < deadline) {
           const [svc, hl] = await Promise.all([
             askOnce(app.dns.port, fqdn(CANARY_SVC)),
             askOnce(app.dns.port, fqdn(CANARY_HL)),
