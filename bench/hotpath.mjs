@@ -19,15 +19,10 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { DIST, RESULTS_DIR, ensureResultsDir, median } from "./lib/common.mjs";
+import { DIST, RESULTS_DIR, ensureResultsDir, median, option } from "./lib/common.mjs";
 import { ZONE, generateObjects, generateQueries, manifestText } from "./lib/data.mjs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-
-function option(name, fallback) {
-  const index = process.argv.indexOf(`--${name}`);
-  return index < 0 ? fallback : process.argv[index + 1];
-}
 
 const SERVICES = Number(option("services", "1000"));
 const ROUNDS = Number(option("rounds", "7"));

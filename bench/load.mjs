@@ -27,6 +27,7 @@ import {
   rssMiB,
   treeCpuSeconds,
   treeRssMiB,
+  option,
 } from "./lib/common.mjs";
 import {
   QUERY_MIX,
@@ -42,11 +43,6 @@ import {
   startOursWithoutMetrics,
   writeNsdConfig,
 } from "./lib/servers.mjs";
-
-function option(name, fallback) {
-  const index = process.argv.indexOf(`--${name}`);
-  return index < 0 ? fallback : process.argv[index + 1];
-}
 
 const SERVICES = Number(option("services", "1000"));
 const SECONDS = Number(option("seconds", "10"));

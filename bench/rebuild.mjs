@@ -23,13 +23,9 @@ import {
   machineInfo,
   percentile,
   median,
+  option,
 } from "./lib/common.mjs";
 import { ZONE, generateObjects, isHeadless } from "./lib/data.mjs";
-
-function option(name, fallback) {
-  const index = process.argv.indexOf(`--${name}`);
-  return index < 0 ? fallback : process.argv[index + 1];
-}
 
 const SERVICES = Number(option("services", "10000"));
 const ENDPOINTS = Number(option("endpoints", "10"));

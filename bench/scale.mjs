@@ -31,6 +31,7 @@ import {
   spawnPinned,
   SERVER_CORE,
   DIST,
+  option,
 } from "./lib/common.mjs";
 import {
   ZONE,
@@ -41,11 +42,6 @@ import {
   serviceName,
 } from "./lib/data.mjs";
 import { writeCostCurveSvg } from "./lib/svg.mjs";
-
-function option(name, fallback) {
-  const index = process.argv.indexOf(`--${name}`);
-  return index < 0 ? fallback : process.argv[index + 1];
-}
 
 const SIZES = option("sizes", "100,1000,10000").split(",").map(Number);
 const ENDPOINTS = Number(option("endpoints", "10"));

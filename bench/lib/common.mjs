@@ -156,6 +156,12 @@ export async function stopChild(child, graceMs = 3000) {
   clearTimeout(timer);
 }
 
+/** The value after `--name` on the command line, else `fallback`. */
+export function option(name, fallback) {
+  const index = process.argv.indexOf(`--${name}`);
+  return index < 0 ? fallback : process.argv[index + 1];
+}
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** VmRSS of a process in MiB, from /proc. */

@@ -31,32 +31,10 @@ async function ready(child, port, name, timeoutMs) {
   return waited;
 }
 
-/** Our server from the built CLI. `extraArgs` e.g. ["--http", "127.0.0.1:9999"]. */
-export async function startOurs({
-  manifest,
-  port,
-  extraArgs = [],
-  nodeArgs = [],
-  timeoutMs = 60000,
-  distDir = DIST,
-  name = "clusterset-dns",
-}) {
+/** Start `command args` pinned to the server core; resolves once it answers a real question. */
+async function startPinned(name, command, args, port, timeoutMs) {
   const started = performance.now();
-  const child = spawnPinned(SERVER_CORE, process.execPath, [
-    ...nodeArgs,
-    join(distDir, "cli.js"),
-    "--source",
-    `file:${manifest}`,
-    "--listen",
-    `127.0.0.1:${port}`,
-    "--http",
-    "off",
-    "--log-level",
-    "warn",
-    "--lameduck",
-    "0",
-    ...extraArgs,
-  ]);
+  const child = spawnPinned(SERVER_CORE, command, args);
   await ready(child, port, READY_NAME, timeoutMs);
   return {
     name,
@@ -67,43 +45,54 @@ export async function startOurs({
   };
 }
 
+/** Our server from the built CLI. `extraArgs` e.g. ["--http", "127.0.0.1:9999"]. */
+export async function startOurs({
+  manifest,
+  port,
+  extraArgs = [],
+  nodeArgs = [],
+  timeoutMs = 60000,
+  distDir = DIST,
+  name = "clusterset-dns",
+}) {
+  return startPinned(
+    name,
+    process.execPath,
+    [
+      ...nodeArgs,
+      join(distDir, "cli.js"),
+      "--source",
+      `file:${manifest}`,
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--http",
+      "off",
+      "--log-level",
+      "warn",
+      "--lameduck",
+      "0",
+      ...extraArgs,
+    ],
+    port,
+    timeoutMs,
+  );
+}
+
 /** Our policy and listeners wired without the metrics observer (to price the metrics). */
 export async function startOursWithoutMetrics({ manifest, port, timeoutMs = 60000 }) {
-  const started = performance.now();
-  const child = spawnPinned(SERVER_CORE, process.execPath, [
+  const args = [
     join(BENCH_DIR, "server-nometrics.mjs"),
     "--manifest",
     manifest,
     "--port",
     String(port),
-  ]);
-  await ready(child, port, READY_NAME, timeoutMs);
-  return {
-    name: "clusterset-dns (no metrics)",
-    child,
-    pid: child.pid,
-    readyMs: performance.now() - started,
-    stop: () => stopChild(child),
-  };
+  ];
+  return startPinned("clusterset-dns (no metrics)", process.execPath, args, port, timeoutMs);
 }
 
 export async function startDns2({ manifest, port, timeoutMs = 60000 }) {
-  const started = performance.now();
-  const child = spawnPinned(SERVER_CORE, process.execPath, [
-    join(BENCH_DIR, "naive-dns2.mjs"),
-    "--manifest",
-    manifest,
-    "--port",
-    String(port),
-  ]);
-  await ready(child, port, READY_NAME, timeoutMs);
-  return {
-    name: "dns2 (naive)",
-    child,
-    pid: child.pid,
-    readyMs: performance.now() - started,
-    stop: () => stopChild(child),
-  };
+  const args = [join(BENCH_DIR, "naive-dns2.mjs"), "--manifest", manifest, "--port", String(port)];
+  return startPinned("dns2 (naive)", process.execPath, args, port, timeoutMs);
 }
 
 /** An nsd.conf that touches nothing outside `dir`: loopback only, RRL off, one server, no database. */
@@ -151,15 +140,6 @@ export function writeNsdConfig(dir, port, zoneFile) {
 }
 
 export async function startNsd({ config, port, timeoutMs = 60000 }) {
-  const started = performance.now();
   // -d: foreground; NSD forks its server and xfrd, which inherit the taskset pinning.
-  const child = spawnPinned(SERVER_CORE, "nsd", ["-d", "-c", config]);
-  await ready(child, port, READY_NAME, timeoutMs);
-  return {
-    name: "NSD",
-    child,
-    pid: child.pid,
-    readyMs: performance.now() - started,
-    stop: () => stopChild(child),
-  };
+  return startPinned("NSD", "nsd", ["-d", "-c", config], port, timeoutMs);
 }
