@@ -8,7 +8,10 @@ import { dist } from "./common.mjs";
 export const ZONE = "clusterset.local";
 export const CLUSTERS = ["cluster-a", "cluster-b", "cluster-c"];
 
-/** mulberry32: small, fast, seeded; the same data on every run. */
+/**
+ * mulberry32: small, fast, seeded; the same data on every run. The same generator as
+ * test/support/prng.ts, repeated because these scripts run under plain node (no TS loader).
+ */
 export function random(seed) {
   let state = seed >>> 0;
   return () => {

@@ -18,6 +18,7 @@ import { createLogger } from "../../src/observe/log.js";
 import { buildQuery, decode } from "../../test/support/dns-client.js";
 import { startFakeApiServer, type FakeApiServer } from "../../test/support/fake-apiserver.js";
 import { endpointSlice, serviceImport } from "../../test/support/k8s-objects.js";
+import { seededRandom } from "../../test/support/prng.js";
 import { testConfig } from "../../test/support/server.js";
 
 export interface SoakOptions {
@@ -322,18 +323,6 @@ function answerOf(raw: Buffer): string {
     .join(",");
 }
 
-/** Deterministic PRNG so a run can be repeated (mulberry32). */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x100000000;
-  };
-}
-
 async function metricsOf(app: App, name: string): Promise<number> {
   const text = await app.metrics.registry.metrics();
   let total = 0;
@@ -346,7 +335,7 @@ async function metricsOf(app: App, name: string): Promise<number> {
 
 export async function runSoak(partial: Partial<SoakOptions> = {}, seed = 1): Promise<SoakReport> {
   const options: SoakOptions = { ...DEFAULT_OPTIONS, ...partial };
-  const rng = prng(seed);
+  const rng = seededRandom(seed);
   const api = await startFakeApiServer();
   const world = new World(api, rng);
   world.seed();

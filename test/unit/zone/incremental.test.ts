@@ -5,6 +5,7 @@ import { SnapshotPublisher } from "../../../src/zone/publisher.js";
 import { buildSnapshot, ZoneBuilder, type Snapshot } from "../../../src/zone/snapshot.js";
 import type { ClusterObject, EndpointSlice } from "../../../src/zone/types.js";
 import { clusterProperty, endpointSlice, serviceImport } from "../../support/k8s-objects.js";
+import { seededRandom } from "../../support/prng.js";
 import { options, rdata } from "./zone-helpers.js";
 
 function parsed(raw: Record<string, unknown>): ClusterObject {
@@ -24,18 +25,6 @@ function contents(snapshot: Snapshot): string[] {
     lines.push(`${name} ${sets.join(" ")}`);
   }
   return lines.sort();
-}
-
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const NAMESPACES = ["ns-a", "ns-b"];
@@ -107,7 +96,7 @@ describe("zone/incremental (ZoneBuilder fed by the store's change sets)", () => 
   ] as const) {
     it(`serves exactly what a full build serves after every change (${label})`, () => {
       for (let seed = 1; seed <= 6; seed++) {
-        const next = random(seed);
+        const next = seededRandom(seed);
         const store = new ObjectStore();
         const publisher = new SnapshotPublisher(store, {
           zone: { zone: options().zone, ttl: 5, nsAddresses: [], ...zoneOptions },
