@@ -6,6 +6,7 @@ export default tseslint.config(
   {
     ignores: [
       "dist/",
+      "build/",
       "coverage/",
       "node_modules/",
       "bench/results/",

@@ -12,6 +12,7 @@ import { AnswerCache } from "./server/cache.js";
 import { ResponseRateLimiter } from "./server/rrl.js";
 import { createQueryHandler } from "./server/handler.js";
 import { listenDns, type DnsListener } from "./server/listen.js";
+import { udpBatchUnavailableReason } from "./server/udp.js";
 import { QueryPolicy } from "./server/policy.js";
 import { startFileSource } from "./source/file.js";
 import { ObjectStore } from "./source/store.js";
@@ -98,6 +99,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
         idleTimeoutMs: config.tcpIdleTimeoutSeconds * 1000,
         maxConnections: config.tcpMaxConnections,
       },
+      udpIo: config.udpIo,
       onError: (error) => log.warn({ err: error }, "DNS socket error"),
     },
     handler,
@@ -195,6 +197,10 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       http: ops ? `${ops.address.host}:${ops.address.port}` : "off",
       source: config.source.kind === "file" ? `file:${config.source.path}` : "kube",
       zone: config.zone,
+      udpIo: dns.udpIo,
+      ...(dns.udpIo === "dgram"
+        ? { udpBatchUnavailable: udpBatchUnavailableReason(config.udpIo) }
+        : {}),
     },
     "clusterset-dns started",
   );

@@ -47,7 +47,12 @@ export interface Config {
   output: OutputFormat;
   /** Extension: SRV priority 0 for local-cluster targets, 1 for others. */
   preferLocalSrv: boolean;
+  /** UDP socket I/O: batched native recvmmsg/sendmmsg, node:dgram, or the first that works. */
+  udpIo: UdpIo;
 }
+
+export type UdpIo = "auto" | "batch" | "dgram";
+const UDP_IO: readonly UdpIo[] = ["auto", "batch", "dgram"];
 
 export type OutputFormat = "text" | "json";
 
@@ -138,6 +143,12 @@ const FLAGS = {
     arg: "<n>",
     help: "concurrent TCP connections (longest idle is closed at the cap)",
     default: "1024",
+  },
+  "udp-io": {
+    type: "string",
+    arg: "auto|batch|dgram",
+    help: "UDP I/O: native recvmmsg/sendmmsg batches (Linux, built by npm install) or node:dgram; auto = batch if built",
+    default: "auto",
   },
   "cache-size": { type: "string", arg: "<MiB>", help: "encoded-answer cache size", default: "64" },
   "server-id": {
@@ -286,6 +297,13 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAc
     throw new ConfigError(`${outputRaw.from}: "${outputRaw.value}" is not text or json`);
   }
   const output: OutputFormat = outputRaw.value;
+  const udpIoRaw = required("udp-io");
+  const udpIo = UDP_IO.find((choice) => choice === udpIoRaw.value);
+  if (udpIo === undefined) {
+    throw new ConfigError(
+      `${udpIoRaw.from}: "${udpIoRaw.value}" is not one of ${UDP_IO.join(", ")}`,
+    );
+  }
 
   const httpRaw = required("http");
   const nsRaw = raw("ns-address");
@@ -318,6 +336,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliAc
     debug: boolean("debug"),
     output,
     preferLocalSrv: boolean("prefer-local-srv"),
+    udpIo,
   };
   switch (command.command) {
     case "explain":

@@ -1,6 +1,7 @@
 // One DNS port for UDP and TCP. With port 0 (tests) TCP picks a free port and UDP binds the
 // same number; if another process holds that UDP port we try again with a fresh one.
 
+import type { UdpIo } from "../config.js";
 import type { QueryHandler } from "./handler.js";
 import { listenTcp, type TcpListener, type TcpOptions } from "./tcp.js";
 import { listenUdp, type UdpListener } from "./udp.js";
@@ -9,6 +10,7 @@ export interface DnsListenOptions {
   host: string;
   port: number;
   tcp: TcpOptions;
+  udpIo?: UdpIo;
   onError: (error: Error) => void;
 }
 
@@ -16,6 +18,7 @@ export interface DnsListener {
   readonly host: string;
   readonly port: number;
   readonly tcp: TcpListener;
+  readonly udpIo: "batch" | "dgram";
   close(): Promise<void>;
 }
 
@@ -29,7 +32,7 @@ export async function listenDns(
     const tcp = await listenTcp(options.host, options.port, handle, options.tcp, options.onError);
     let udp: UdpListener;
     try {
-      udp = await listenUdp(options.host, tcp.port, handle, options.onError);
+      udp = await listenUdp(options.host, tcp.port, handle, options.onError, options.udpIo);
     } catch (error) {
       await tcp.close();
       const retry =
@@ -43,6 +46,7 @@ export async function listenDns(
       host: options.host,
       port: tcp.port,
       tcp,
+      udpIo: udp.io,
       close: async () => {
         await Promise.all([tcp.close(), udp.close()]);
       },

@@ -1,16 +1,26 @@
-// UDP listener: one datagram in, at most one datagram out, synchronously.
+// UDP listener: one datagram in, at most one datagram out, synchronously. Two ways to move the
+// datagrams: the native batching module (udp-batch.ts; Linux, built at npm install) or node:dgram.
 
 import dgram from "node:dgram";
 import { lookup as dnsLookup, type LookupOneOptions } from "node:dns";
 import { isIP } from "node:net";
+import type { UdpIo } from "../config.js";
 import type { QueryHandler } from "./handler.js";
+import { listenUdpBatch, loadUdpBatch } from "./udp-batch.js";
 
 /** 4 MiB absorbs bursts while the event loop is busy (e.g. during a snapshot rebuild). */
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export interface UdpListener {
   readonly port: number;
+  /** Which I/O moves the datagrams, for the startup log. */
+  readonly io: "batch" | "dgram";
   close(): Promise<void>;
+}
+
+/** Why `auto` fell back to dgram (undefined when batching is in use or was not asked for). */
+export function udpBatchUnavailableReason(io: UdpIo): string | undefined {
+  return io === "dgram" ? undefined : loadUdpBatch().reason;
 }
 
 type LookupCallback = (
@@ -45,6 +55,21 @@ export async function listenUdp(
   port: number,
   handle: QueryHandler,
   onError: (error: Error) => void,
+  io: UdpIo = "auto",
+): Promise<UdpListener> {
+  if (io !== "dgram") {
+    const { binding, reason } = loadUdpBatch();
+    if (binding !== undefined) return listenUdpBatch(binding, host, port, handle, onError);
+    if (io === "batch") throw new Error(`--udp-io batch: ${reason}`);
+  }
+  return listenDgram(host, port, handle, onError);
+}
+
+async function listenDgram(
+  host: string,
+  port: number,
+  handle: QueryHandler,
+  onError: (error: Error) => void,
 ): Promise<UdpListener> {
   const ipv6 = host.includes(":");
   const socket = dgram.createSocket({
@@ -53,15 +78,15 @@ export async function listenUdp(
     lookup: literalLookup,
   });
   socket.on("message", (packet, remote) => {
-    const reply = handle(packet, "udp", remote.family === "IPv6" ? 6 : 4, remote.address);
-    // A stream (zone transfer) never comes back over UDP: policy only transfers over TCP.
-    // Source port 0 cannot receive anything (and dgram throws on it): no reply (RFC 768).
-    if (!(reply instanceof Uint8Array) || remote.port === 0) return;
     try {
+      const reply = handle(packet, "udp", remote.family === "IPv6" ? 6 : 4, remote.address);
+      // A stream (zone transfer) never comes back over UDP: policy only transfers over TCP.
+      // Source port 0 cannot receive anything (and dgram throws on it): no reply (RFC 768).
+      if (!(reply instanceof Uint8Array) || remote.port === 0) return;
       // The reply is sent as is (a cache hit is already a fresh copy): no further copy here.
       socket.send(reply, remote.port, remote.address);
     } catch (error) {
-      // A throw here would end the process; one unsendable reply must not.
+      // A throw here would end the process; one unanswerable datagram must not.
       onError(error instanceof Error ? error : new Error(String(error)));
     }
   });
@@ -79,8 +104,13 @@ export async function listenUdp(
   } catch {
     // The kernel caps it (net.core.rmem_max); the default still works.
   }
+  let closed: Promise<void> | undefined;
+  // dgram throws on a second close; closing is idempotent here as in the batch listener.
+  const closeOnce = (): Promise<void> =>
+    (closed ??= new Promise<void>((resolve) => socket.close(() => resolve())));
   return {
     port: socket.address().port,
-    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    io: "dgram",
+    close: closeOnce,
   };
 }

@@ -16,14 +16,21 @@ import { name, specObjects } from "../support/spec-fixture.js";
 const A = 1;
 const AAAA = 28;
 
-for (const transport of ["udp", "tcp"] as Transport[]) {
-  describe(`spec §2 names over ${transport}`, () => {
+// UDP twice: through the native batching module and through node:dgram (--udp-io).
+const RUNS: { transport: Transport; udpIo: string }[] = [
+  { transport: "udp", udpIo: "batch" },
+  { transport: "udp", udpIo: "dgram" },
+  { transport: "tcp", udpIo: "auto" },
+];
+
+for (const { transport, udpIo } of RUNS) {
+  describe(`spec §2 names over ${transport}${transport === "udp" ? ` (${udpIo})` : ""}`, () => {
     let server: TestServer;
     const ask = (qname: string, type: string | number) =>
       query(server.port, qname, { type, transport, edns: { udpPayloadSize: 1232 } });
 
     before(async () => {
-      server = await startTestServer(specObjects());
+      server = await startTestServer(specObjects(), ["--udp-io", udpIo]);
     });
     after(async () => {
       await server.stop();

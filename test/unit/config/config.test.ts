@@ -35,6 +35,13 @@ describe("config", () => {
     assert.equal(config.tcpMaxConnections, 1024);
     assert.deepEqual(config.nsAddresses, []);
     assert.equal(config.clusterId, undefined);
+    assert.equal(config.udpIo, "auto");
+  });
+
+  it("--udp-io picks the UDP I/O", () => {
+    assert.equal(serve(["--udp-io", "batch"]).udpIo, "batch");
+    assert.equal(serve([], { CLUSTERSET_DNS_UDP_IO: "dgram" }).udpIo, "dgram");
+    rejects(["--udp-io", "fast"], {}, /^--udp-io: "fast" is not one of auto, batch, dgram$/);
   });
 
   it("parses every flag", () => {
