@@ -1,7 +1,9 @@
 // Throughput and latency, side by side with NSD on the same records (issue 6).
 //
 //   node bench/load.mjs [--services 1000] [--seconds 10] [--rounds 2] [--clients 8]
-//                       [--outstanding 200] [--servers ours,nsd,dns2,nometrics] [--out load.json]
+//                       [--outstanding 200] [--servers ours,nsd,dgram,nometrics,dns2] [--out load.json]
+//   ours = UDP through the native batching module (--udp-io batch: fails if it is not built),
+//   dgram = the same server through node:dgram (--udp-io dgram).
 //   BENCH_BASELINE_DIST=<saved dist> adds server "baseline" (an earlier build) for before/after.
 //
 // Needs the Debian packages dnsperf, nsd (and util-linux for taskset); installs nothing.
@@ -49,7 +51,7 @@ const SECONDS = Number(option("seconds", "10"));
 const ROUNDS = Number(option("rounds", "2"));
 const CLIENTS = Number(option("clients", "8"));
 const OUTSTANDING = Number(option("outstanding", "200"));
-const SERVERS = option("servers", "ours,nsd,dns2,nometrics").split(",");
+const SERVERS = option("servers", "ours,nsd,dgram,nometrics,dns2").split(",");
 const OUT = option("out", "load.json");
 const WARMUP_SECONDS = 2;
 const ENDPOINTS = 3;
@@ -88,7 +90,9 @@ const port = await freePort();
 const nsdConf = SERVERS.includes("nsd") ? writeNsdConfig(work, port, zoneFile) : undefined;
 
 const starters = {
-  ours: () => startOurs({ manifest, port }),
+  ours: () => startOurs({ manifest, port, extraArgs: ["--udp-io", "batch"] }),
+  dgram: () =>
+    startOurs({ manifest, port, extraArgs: ["--udp-io", "dgram"], name: "clusterset-dns (dgram)" }),
   nsd: () => startNsd({ config: nsdConf, port }),
   dns2: () => startDns2({ manifest, port }),
   nometrics: () => startOursWithoutMetrics({ manifest, port }),

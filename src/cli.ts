@@ -5,6 +5,7 @@
 import { ConfigError, helpText, parseCli, type CliAction } from "./config.js";
 import { SourceStartError, startApp, VERSION } from "./app.js";
 import { createLogger } from "./observe/log.js";
+import { UdpIoUnavailableError } from "./server/udp.js";
 import {
   runDump,
   runExplain,
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     app = await startApp(config, log);
   } catch (error) {
     if (error instanceof SourceStartError) fail(`--source: ${error.message}`);
+    if (error instanceof UdpIoUnavailableError) fail(`--udp-io: ${error.message}`);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
       fail(`--listen/--http: cannot bind: ${(error as Error).message}`);

@@ -18,6 +18,9 @@ export interface UdpListener {
   close(): Promise<void>;
 }
 
+/** `--udp-io batch` where the native module cannot load: a configuration problem, not a crash. */
+export class UdpIoUnavailableError extends Error {}
+
 /** Why `auto` fell back to dgram (undefined when batching is in use or was not asked for). */
 export function udpBatchUnavailableReason(io: UdpIo): string | undefined {
   return io === "dgram" ? undefined : loadUdpBatch().reason;
@@ -60,7 +63,7 @@ export async function listenUdp(
   if (io !== "dgram") {
     const { binding, reason } = loadUdpBatch();
     if (binding !== undefined) return listenUdpBatch(binding, host, port, handle, onError);
-    if (io === "batch") throw new Error(`--udp-io batch: ${reason}`);
+    if (io === "batch") throw new UdpIoUnavailableError(`batch is unavailable: ${reason}`);
   }
   return listenDgram(host, port, handle, onError);
 }
