@@ -16,8 +16,10 @@
 //     meta i     at BATCH * SLOT + i * META:  int32 length, int32 port, int32 family,
 //                                             int32 reply length (JS writes, 0 = none),
 //                                             16 address bytes (IPv4 in the first 4)
-//   onBatch(count) is called with `count` datagrams in slots 0..count-1. No JS runs on
-//   another thread; everything happens on the event loop thread.
+//   onBatch(count, unsent, errorCode) is called with `count` datagrams in slots 0..count-1;
+//   `unsent` replies of earlier batches the kernel refused since the last call, errorCode the
+//   last refusal's code (e.g. "EAGAIN"), else undefined. No JS runs on another thread;
+//   everything happens on the event loop thread.
 
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -44,6 +46,8 @@ typedef struct {
   uv_poll_t poll;
   int fd;
   int closed;
+  int unsent;       /* replies sendmmsg refused since the last onBatch call */
+  int unsent_errno; /* errno of the last refusal */
   uint16_t port;
   uint8_t* data;
   napi_ref buffer_ref;
@@ -103,14 +107,23 @@ static void call_js(udp_batch* b, int count) {
   napi_env env = b->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value callback, resource, argument, result;
-  if (napi_get_reference_value(env, b->callback_ref, &callback) == napi_ok &&
-      napi_get_reference_value(env, b->resource_ref, &resource) == napi_ok &&
-      napi_create_int32(env, count, &argument) == napi_ok) {
+  napi_value callback, resource, arguments[3], result;
+  int ok = napi_get_reference_value(env, b->callback_ref, &callback) == napi_ok &&
+           napi_get_reference_value(env, b->resource_ref, &resource) == napi_ok &&
+           napi_create_int32(env, count, &arguments[0]) == napi_ok &&
+           napi_create_int32(env, b->unsent, &arguments[1]) == napi_ok;
+  if (ok && b->unsent > 0) {
+    const char* code = uv_err_name(uv_translate_sys_error(b->unsent_errno));
+    ok = napi_create_string_latin1(env, code, NAPI_AUTO_LENGTH, &arguments[2]) == napi_ok;
+  } else if (ok) {
+    ok = napi_get_undefined(env, &arguments[2]) == napi_ok;
+  }
+  b->unsent = 0;
+  if (ok) {
     // make_callback (not call_function): runs the nextTick and microtask queues afterwards,
     // as Node does after every dgram 'message' event.
     napi_status status =
-        napi_make_callback(env, b->async_context, resource, callback, 1, &argument, &result);
+        napi_make_callback(env, b->async_context, resource, callback, 3, arguments, &result);
     if (status == napi_pending_exception) {
       napi_value error;
       if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
@@ -144,7 +157,11 @@ static void send_replies(udp_batch* b, int count) {
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else {
-      sent++; /* this reply cannot go (full buffer, unreachable...): skip it, send the rest */
+      /* This reply cannot go (full send buffer, unreachable...): skip it, send the rest, and
+         tell JS with the next batch (it logs, as dgram's 'error' event would). */
+      b->unsent++;
+      b->unsent_errno = n < 0 ? errno : EIO;
+      sent++;
     }
   }
 }

@@ -14,7 +14,7 @@ interface UdpBatchBinding {
     host: string,
     port: number,
     buffer: ArrayBuffer,
-    onBatch: (count: number) => void,
+    onBatch: (count: number, unsent: number, errorCode: string | undefined) => void,
   ): UdpBatchHandle;
   port(handle: UdpBatchHandle): number;
   close(handle: UdpBatchHandle): void;
@@ -80,7 +80,15 @@ export function listenUdpBatch(
   const meta = new Int32Array(buffer, metaOffset);
   const metaInts = META / 4;
 
-  const onBatch = (count: number): void => {
+  const onBatch = (count: number, unsent: number, errorCode: string | undefined): void => {
+    if (unsent > 0) {
+      // Reported a batch late (the kernel refuses after JS has returned); one line per batch.
+      const error: NodeJS.ErrnoException = new Error(
+        `${unsent} UDP replies not sent: ${errorCode}`,
+      );
+      error.code = errorCode;
+      onError(error);
+    }
     for (let i = 0; i < count; i++) {
       const fields = i * metaInts;
       meta[fields + REPLY_LENGTH] = 0;

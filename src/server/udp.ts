@@ -80,6 +80,9 @@ async function listenDgram(
     ipv6Only: false,
     lookup: literalLookup,
   });
+  const onSent = (error: Error | null): void => {
+    if (error !== null) onError(error);
+  };
   socket.on("message", (packet, remote) => {
     try {
       const reply = handle(packet, "udp", remote.family === "IPv6" ? 6 : 4, remote.address);
@@ -87,7 +90,8 @@ async function listenDgram(
       // Source port 0 cannot receive anything (and dgram throws on it): no reply (RFC 768).
       if (!(reply instanceof Uint8Array) || remote.port === 0) return;
       // The reply is sent as is (a cache hit is already a fresh copy): no further copy here.
-      socket.send(reply, remote.port, remote.address);
+      // Without a callback dgram drops a refused send (EMSGSIZE, ENOBUFS...) silently.
+      socket.send(reply, remote.port, remote.address, onSent);
     } catch (error) {
       // A throw here would end the process; one unanswerable datagram must not.
       onError(error instanceof Error ? error : new Error(String(error)));

@@ -195,6 +195,21 @@ describe("UDP I/O: native batching and node:dgram behave the same", function () 
       assert.equal(seen[0]!.digest, createHash("sha1").update(big).digest("hex"));
     });
 
+    it(`${io}: a reply the kernel refuses (EMSGSIZE) goes to onError; the next one is sent`, async () => {
+      const { handler } = recordingHandler(() => "echo");
+      const listener = await open(io, "127.0.0.1", handler);
+      const socket = await client("udp4");
+      // 65,507 bytes is the largest IPv4 UDP payload: its echo (one byte longer) cannot be sent.
+      await exchange(socket, listener.port, "127.0.0.1", [new Uint8Array(65507)], 1, 300);
+      // The batch listener reports a refusal with the next batch: send one more.
+      const replies = await exchange(socket, listener.port, "127.0.0.1", [tagged(7)], 1, 1000);
+      socket.close();
+      assert.equal(replies.length, 1);
+      assert.equal(replies[0]!.readUInt32BE(1), 7);
+      assert.equal(errors.length, 1);
+      assert.equal((errors[0] as NodeJS.ErrnoException).code, "EMSGSIZE");
+    });
+
     it(`${io}: close frees the port at once and is idempotent`, async () => {
       const { handler } = recordingHandler(() => "echo");
       const first = await listenUdp("127.0.0.1", 0, handler, onError, io);
