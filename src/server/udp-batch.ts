@@ -104,6 +104,9 @@ export function listenUdpBatch(
         // A stream (zone transfer) never comes back over UDP: policy only transfers over TCP.
         // The native side sends nothing to source port 0 (RFC 768: no reply possible).
         if (!(reply instanceof Uint8Array)) continue;
+        // Cannot happen (UDP replies are at most --udp-max-size), but a longer one would run
+        // into the next slot or the meta area.
+        if (reply.length > SLOT) throw new RangeError(`UDP reply of ${reply.length} bytes`);
         // The query's bytes are no longer needed: the reply goes over them, and is sent from there.
         bytes.set(reply, slot);
         meta[fields + REPLY_LENGTH] = reply.length;
