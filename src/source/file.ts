@@ -2,9 +2,14 @@
 // whenever the folder changes. A re-read either replaces everything in the store at once or,
 // when any file is unreadable or does not parse, changes nothing: a half-saved file keeps
 // serving the last good data instead of emptying the zone.
+//
+// A re-read costs what changed: a file whose size, times and inode are as the last good load
+// saw them (and old enough for that to be conclusive) is not read again, a file with the same
+// bytes is not parsed again, and in a changed file only the documents and List items whose text
+// changed are parsed and validated (unit-memo.ts); the rest are the same objects as before.
 
 import { createHash } from "node:crypto";
-import { watch, type FSWatcher } from "node:fs";
+import { watch, type BigIntStats, type FSWatcher } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseObject } from "../zone/objects.js";
@@ -12,10 +17,12 @@ import {
   objectKey,
   type ClusterObject,
   type ObjectKind,
+  type ParseResult,
   type ValidationProblem,
 } from "../zone/types.js";
-import { parseManifestTextAsync } from "./manifest.js";
+import { parseManifestAsync } from "./manifest-bytes.js";
 import type { ObjectSink } from "./store.js";
+import { UnitGeneration, type RememberedUnits } from "./unit-memo.js";
 
 export interface FileSourceLog {
   info(obj: object, msg: string): void;
@@ -30,6 +37,12 @@ export interface FileSourceOptions {
   log: FileSourceLog;
   /** Quiet time after the last change before re-reading; default 200 ms. */
   debounceMs?: number;
+  /**
+   * How long ago a file must have changed for its size, times and inode alone to show later
+   * that it did not change since; default 2 s, more than the coarsest file system timestamps
+   * (a write in the same tick as our look could otherwise go unseen). Tests shorten it.
+   */
+  settleMs?: number;
 }
 
 export interface FileSource {
@@ -49,16 +62,57 @@ const REWATCH_DELAY_MS = 1000;
 /** Reading a large file gives the event loop back this often, so DNS answers keep flowing. */
 const YIELD_EVERY_MS = 20;
 
-interface ManifestFile {
+/** What validating one object gave; undefined for a kind we do not serve. */
+type Converted = ParseResult<ClusterObject> | undefined;
+
+/** What the file system says about a file's content without reading it. */
+interface Stamp {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+interface FileIdentity {
   /** As shown in messages: the configured path, or the folder path joined with the file name. */
   name: string;
-  text: string;
+  stamp: Stamp;
+  /** The stamp alone may show the content unchanged next time (see `settleMs`). */
+  settled: boolean;
+  /** SHA-256 of the bytes. */
+  digest: string;
+}
+
+/** A file as a good load parsed it. */
+interface ParsedFile extends FileIdentity {
+  /** One entry per object, in file order. */
+  results: readonly Converted[];
+  /** What each document or List item converted to, for parsing the next version. */
+  units: RememberedUnits<Converted>;
+}
+
+/** A file whose bytes differ from what the last good load parsed under its name. */
+interface ChangedFile extends FileIdentity {
+  bytes: Buffer;
+  /** The units of the last good version, if there was one. */
+  previousUnits: RememberedUnits<Converted> | undefined;
+}
+
+type FileVersion = ParsedFile | ChangedFile;
+
+function isParsed(file: FileVersion): file is ParsedFile {
+  return "results" in file;
 }
 
 /** Everything one successful read produced, ready to hand to the sink in one go. */
 interface Load {
   digest: string;
-  fileCount: number;
+  files: ParsedFile[];
+  /** Files whose bytes were read (the others were known by their stamp). */
+  filesRead: number;
+  /** Documents and List items parsed (the others were known by their text). */
+  unitsParsed: number;
   objects: Map<ObjectKind, ClusterObject[]>;
   problems: ValidationProblem[];
   ignored: number;
@@ -113,7 +167,70 @@ async function listFiles(path: string): Promise<Listing> {
   return { isFolder: true, paths };
 }
 
-async function readFiles(path: string): Promise<{ isFolder: boolean; files: ManifestFile[] }> {
+interface FileRead {
+  file: FileVersion;
+  /** False when the stamp showed the file unchanged and its bytes were not read. */
+  read: boolean;
+}
+
+function stampOf(info: BigIntStats): Stamp {
+  const { dev, ino, size, mtimeNs, ctimeNs } = info;
+  return { dev, ino, size, mtimeNs, ctimeNs };
+}
+
+function sameStamp(a: Stamp, b: Stamp): boolean {
+  return (
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs
+  );
+}
+
+/** Bytes hashed between two yields to the event loop (a few ms of work). */
+const HASH_SLICE = 8 << 20;
+
+async function digestOf(bytes: Uint8Array): Promise<string> {
+  const hash = createHash("sha256");
+  for (let at = 0; at < bytes.length; at += HASH_SLICE) {
+    hash.update(bytes.subarray(at, at + HASH_SLICE));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return hash.digest("base64");
+}
+
+/**
+ * One file as it is now, compared with `known` (what the last good load parsed under its
+ * name): known by its stamp, known by its bytes, or changed.
+ */
+async function readManifestFile(
+  name: string,
+  known: ParsedFile | undefined,
+  settleMs: number,
+): Promise<FileRead> {
+  const lookedAt = Date.now();
+  const info = await stat(name, { bigint: true });
+  const stamp = stampOf(info);
+  if (known?.settled === true && sameStamp(known.stamp, stamp)) return { file: known, read: false };
+  // Stamped before reading: a write that lands while we read changes the stamp we keep.
+  const lastChange = Number(info.mtimeMs > info.ctimeMs ? info.mtimeMs : info.ctimeMs);
+  const settled = lookedAt - lastChange > settleMs;
+  const bytes = await readFile(name);
+  const digest = await digestOf(bytes);
+  if (known?.digest === digest) return { file: { ...known, stamp, settled }, read: true };
+  return {
+    file: { name, stamp, settled, digest, bytes, previousUnits: known?.units },
+    read: true,
+  };
+}
+
+/** Every manifest file behind `path`, read where `known` cannot vouch for it; throws LoadError. */
+async function readFiles(
+  path: string,
+  known: ReadonlyMap<string, ParsedFile>,
+  settleMs: number,
+): Promise<{ isFolder: boolean; files: FileVersion[]; filesRead: number }> {
   let listing: Listing;
   try {
     listing = await listFiles(path);
@@ -121,57 +238,86 @@ async function readFiles(path: string): Promise<{ isFolder: boolean; files: Mani
     if (error instanceof LoadError) throw error;
     throw new LoadError([`${path}: ${describeError(error)}`]);
   }
-  const files: ManifestFile[] = [];
+  const files: FileVersion[] = [];
   const errors: string[] = [];
-  for (const file of listing.paths) {
+  let filesRead = 0;
+  for (const name of listing.paths) {
     try {
-      files.push({ name: file, text: await readFile(file, "utf8") });
+      const { file, read } = await readManifestFile(name, known.get(name), settleMs);
+      files.push(file);
+      if (read) filesRead++;
     } catch (error) {
-      errors.push(`${file}: ${describeError(error)}`);
+      errors.push(`${name}: ${describeError(error)}`);
     }
   }
   if (errors.length > 0) throw new LoadError(errors);
-  return { isFolder: listing.isFolder, files };
+  return { isFolder: listing.isFolder, files, filesRead };
 }
 
-/** Characters hashed between two yields to the event loop (a few ms of work). */
-const HASH_SLICE = 1 << 20;
-
-async function digestOf(files: readonly ManifestFile[]): Promise<string> {
+/** One digest for the whole input: names and contents of every file, in order. */
+function digestOfAll(files: readonly FileIdentity[]): string {
   const hash = createHash("sha256");
-  for (const file of files) {
-    hash.update(file.name).update("\0");
-    for (let at = 0; at < file.text.length;) {
-      let end = Math.min(at + HASH_SLICE, file.text.length);
-      // Never cut a surrogate pair: each half alone would hash as U+FFFD, hiding a change.
-      const last = file.text.charCodeAt(end - 1);
-      if (last >= 0xd800 && last <= 0xdbff && end < file.text.length) end++;
-      hash.update(file.text.slice(at, end));
-      at = end;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    hash.update("\0");
-  }
+  for (const file of files) hash.update(file.name).update("\0").update(file.digest).update("\0");
   return hash.digest("hex");
 }
 
 /**
- * Parse and validate every file; throws LoadError when any file does not parse. Each object
- * is validated as soon as it is parsed, so only validated objects are held, never the raw
- * trees of a whole file (at 10k services those are most of the memory a load needs).
+ * Parse and validate every changed file, recalling what each unchanged document or List item
+ * of it gave last time; throws LoadError when any file does not parse. Each object is
+ * validated as soon as it is parsed, so only validated objects are held, never the raw trees
+ * of a whole file (at 10k services those are most of the memory a load needs).
  */
-async function buildLoad(files: readonly ManifestFile[], digest: string): Promise<Load> {
+async function parseFiles(
+  files: readonly FileVersion[],
+): Promise<{ files: ParsedFile[]; unitsParsed: number }> {
   const errors: string[] = [];
+  const parsed: ParsedFile[] = [];
+  let unitsParsed = 0;
+  for (const file of files) {
+    if (isParsed(file)) {
+      parsed.push(file);
+      continue;
+    }
+    const memo = new UnitGeneration<Converted>(file.previousUnits);
+    const result = await parseManifestAsync(
+      file.bytes,
+      file.name,
+      YIELD_EVERY_MS,
+      parseObject,
+      memo,
+    );
+    unitsParsed += memo.parsed;
+    errors.push(...result.errors);
+    // After a parse error the load is thrown away; the rest is only read to report all errors.
+    if (errors.length > 0) continue;
+    const { name, stamp, settled, digest } = file;
+    parsed.push({ name, stamp, settled, digest, results: result.objects, units: memo.units });
+  }
+  if (errors.length > 0) throw new LoadError(errors);
+  return { files: parsed, unitsParsed };
+}
+
+/** Parse what `read` found changed, and gather all files into one load; throws LoadError. */
+async function parseLoad(
+  read: { files: readonly FileVersion[]; filesRead: number },
+  digest: string,
+): Promise<Load> {
+  const { files, unitsParsed } = await parseFiles(read.files);
+  return buildLoad(files, digest, { filesRead: read.filesRead, unitsParsed });
+}
+
+/** Everything the parsed files hold, the last of duplicate objects winning. */
+function buildLoad(
+  files: ParsedFile[],
+  digest: string,
+  work: { filesRead: number; unitsParsed: number },
+): Load {
   const byKey = new Map<string, { object: ClusterObject; file: string }>();
   const problems: ValidationProblem[] = [];
   const duplicates: Load["duplicates"] = [];
   let ignored = 0;
   for (const file of files) {
-    const parsed = await parseManifestTextAsync(file.text, file.name, YIELD_EVERY_MS, parseObject);
-    errors.push(...parsed.errors);
-    // After a parse error the load is thrown away; the rest is only read to report all errors.
-    if (errors.length > 0) continue;
-    for (const result of parsed.objects) {
+    for (const result of file.results) {
       if (result === undefined) {
         ignored++;
         continue;
@@ -188,11 +334,10 @@ async function buildLoad(files: readonly ManifestFile[], digest: string): Promis
       byKey.set(key, { object: result.object, file: file.name });
     }
   }
-  if (errors.length > 0) throw new LoadError(errors);
 
   const objects = new Map<ObjectKind, ClusterObject[]>(KINDS.map((kind) => [kind, []]));
   for (const { object } of byKey.values()) objects.get(object.kind)?.push(object);
-  return { digest, fileCount: files.length, objects, problems, ignored, duplicates };
+  return { digest, files, ...work, objects, problems, ignored, duplicates };
 }
 
 export async function startFileSource(options: FileSourceOptions): Promise<FileSource> {
@@ -213,6 +358,9 @@ class WatchedFileSource implements FileSource {
   private readonly sink: ObjectSink;
   private readonly log: FileSourceLog;
   private readonly debounceMs: number;
+  private readonly settleMs: number;
+  /** The files of the last good load, by name: what the next read compares with. */
+  private known: ReadonlyMap<string, ParsedFile> = new Map();
   private watcher: FSWatcher | undefined;
   private debounceTimer: NodeJS.Timeout | undefined;
   private rewatchTimer: NodeJS.Timeout | undefined;
@@ -231,19 +379,20 @@ class WatchedFileSource implements FileSource {
     this.sink = options.sink;
     this.log = options.log;
     this.debounceMs = options.debounceMs ?? 200;
+    this.settleMs = options.settleMs ?? 2000;
   }
 
   async loadFirst(): Promise<void> {
     const started = performance.now();
-    const { isFolder, files } = await readFiles(this.path);
-    this.pathIsFolder = isFolder;
-    const load = await buildLoad(files, await digestOf(files));
-    if (load.fileCount === 0)
+    const read = await readFiles(this.path, this.known, this.settleMs);
+    this.pathIsFolder = read.isFolder;
+    const load = await parseLoad(read, digestOfAll(read.files));
+    if (load.files.length === 0)
       this.log.warn(
         { path: this.path },
         "file source: no .yaml, .yml or .json files in the folder",
       );
-    this.apply(load, started, "file source loaded");
+    this.apply(load, started, true);
   }
 
   reload(): Promise<void> {
@@ -315,16 +464,19 @@ class WatchedFileSource implements FileSource {
     if (this.closed) return;
     const started = performance.now();
     try {
-      const { files } = await readFiles(this.path);
-      const digest = await digestOf(files);
+      const read = await readFiles(this.path, this.known, this.settleMs);
+      const digest = digestOfAll(read.files);
       if (digest === this.lastGoodDigest) {
+        // The same bytes (a touch, a save without changes): keep the new stamps, so that the
+        // next look trusts them instead of reading the files again.
+        if (read.files.every(isParsed)) this.known = byName(read.files);
         this.lastFailedDigest = undefined;
         return;
       }
       if (digest === this.lastFailedDigest) return;
       try {
-        const load = await buildLoad(files, digest);
-        if (!this.closed) this.apply(load, started, "file source reloaded");
+        const load = await parseLoad(read, digest);
+        if (!this.closed) this.apply(load, started, false);
       } catch (error) {
         this.lastFailedDigest = digest;
         throw error;
@@ -339,7 +491,7 @@ class WatchedFileSource implements FileSource {
   }
 
   /** Hand a load to the sink. Synchronous, so the resolver never sees a mix of two loads. */
-  private apply(load: Load, started: number, message: string): void {
+  private apply(load: Load, started: number, first: boolean): void {
     const shown = load.duplicates.slice(0, MAX_DUPLICATE_WARNINGS);
     for (const { key, files } of shown)
       this.log.warn({ object: key, files }, "file source: duplicate object, the last one wins");
@@ -353,21 +505,28 @@ class WatchedFileSource implements FileSource {
     this.log.info(
       {
         path: this.path,
-        files: load.fileCount,
+        files: load.files.length,
         serviceImports: count("ServiceImport"),
         endpointSlices: count("EndpointSlice"),
         clusterProperties: count("ClusterProperty"),
         ignored: load.ignored,
         problems: load.problems.length,
+        // The first load reads and parses everything; a reload tells how much it had to.
+        ...(first ? {} : { filesRead: load.filesRead, unitsParsed: load.unitsParsed }),
         ms: Math.round(performance.now() - started),
       },
-      message,
+      first ? "file source loaded" : "file source reloaded",
     );
 
     for (const problem of load.problems) this.sink.reject(problem);
     for (const kind of KINDS) this.sink.replace(kind, load.objects.get(kind) ?? []);
     this.sink.markSynced();
+    this.known = byName(load.files);
     this.lastGoodDigest = load.digest;
     this.lastFailedDigest = undefined;
   }
+}
+
+function byName(files: readonly ParsedFile[]): Map<string, ParsedFile> {
+  return new Map(files.map((file) => [file.name, file]));
 }

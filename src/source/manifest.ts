@@ -7,6 +7,9 @@
 // element is JSON.parse'd separately; a 30 MB file never becomes one giant tree. A caller
 // can convert each object as soon as it is parsed (parseManifestTextAsync's `convert`), so
 // the raw trees become garbage one by one instead of all living until the file is done.
+//
+// Re-reads stay cheap too: with a UnitMemo, a document or List item whose text was seen before
+// is not parsed or converted again, so an edit costs the parsing of what it changed.
 
 import { parseDocument } from "yaml";
 import { readBlockYaml } from "./block-yaml.js";
@@ -18,9 +21,23 @@ export interface ManifestParse<T = unknown> {
   errors: string[];
 }
 
+/**
+ * Remembers what each unit of a manifest converted to. A unit is the text that is parsed on
+ * its own: a YAML document, a top-level JSON value, or one item of a JSON List. What a unit
+ * converts to also depends on its context: how it was read, and for a List's item the List's
+ * kind and apiVersion. Only units that parsed without an error are remembered, so errors are
+ * always found and worded afresh.
+ */
+export interface UnitMemo<T> {
+  /** Equal for two units exactly when their text (or bytes) are equal. */
+  keyOf(unit: string | Uint8Array): string;
+  get(context: string, key: string): readonly T[] | undefined;
+  set(context: string, key: string, objects: readonly T[]): void;
+}
+
 export function parseManifestText(text: string, fileName: string): ManifestParse {
   const result: ManifestParse = { objects: [], errors: [] };
-  for (const _ of parseSteps(text, fileName, result, (raw) => raw));
+  for (const _ of parseSteps(text, fileName, result, new Units(result.objects, (raw) => raw)));
   return result;
 }
 
@@ -28,17 +45,20 @@ export function parseManifestText(text: string, fileName: string): ManifestParse
  * parseManifestText, giving the event loop back every `sliceMs` so that a server reading a
  * large file keeps answering queries meanwhile. Each flattened object goes through `convert`
  * right away and only what it returns is kept. `convert` must be pure: when a text that
- * starts like JSON turns out to be YAML, what it returned for the JSON attempt is dropped.
+ * starts like JSON turns out to be YAML, what it returned for the JSON attempt is dropped, and
+ * with a `memo` what it returned for a unit stands for every later unit with the same text.
  */
 export async function parseManifestTextAsync<T = unknown>(
   text: string,
   fileName: string,
   sliceMs = 20,
   convert: (raw: unknown) => T = (raw) => raw as T,
+  memo?: UnitMemo<T>,
 ): Promise<ManifestParse<T>> {
   const result: ManifestParse<T> = { objects: [], errors: [] };
+  const units = new Units(result.objects, convert, memo);
   let deadline = performance.now() + sliceMs;
-  for (const _ of parseSteps(text, fileName, result, convert)) {
+  for (const _ of parseSteps(text, fileName, result, units)) {
     if (performance.now() < deadline) continue;
     await new Promise((resolve) => setImmediate(resolve));
     deadline = performance.now() + sliceMs;
@@ -46,21 +66,18 @@ export async function parseManifestTextAsync<T = unknown>(
   return result;
 }
 
-/** Parses into `result`, yielding after each document or list item. */
+/** Parses into `result` (through `units`), yielding after each document or list item. */
 function* parseSteps<T>(
   text: string,
   fileName: string,
   result: ManifestParse<T>,
-  convert: (raw: unknown) => T,
+  units: Units<T>,
 ): Generator<void> {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const emit = (raw: unknown): void => {
-    result.objects.push(convert(raw));
-  };
   if (looksLikeJson(body)) {
     const before = result.objects.length;
     const errors: string[] = [];
-    yield* parseJsonSteps(body, fileName, emit, errors);
+    yield* parseJsonSteps(body, fileName, units, errors);
     // A YAML flow mapping (`{a: 1}`) also starts with "{"; only a .json file must be JSON.
     if (errors.length === 0 || fileName.toLowerCase().endsWith(".json")) {
       result.errors.push(...errors);
@@ -68,11 +85,56 @@ function* parseSteps<T>(
     }
     result.objects.length = before;
   }
-  yield* parseYamlSteps(body, fileName, emit, result.errors);
+  yield* parseYamlSteps(body, fileName, units, result.errors);
 }
 
 /** Receives each flattened object. */
 type Emit = (raw: unknown) => void;
+
+/** A unit's text did not parse; `offset` is where, in the text the caller knows. */
+export class ParseError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Adds the converted objects of one unit after another to `out`, through the memo if any. */
+export class Units<T> {
+  constructor(
+    private readonly out: T[],
+    private readonly convert: (raw: unknown) => T,
+    private readonly memo?: UnitMemo<T>,
+  ) {}
+
+  /**
+   * Add the objects of `unit`: the remembered ones, else those of `read(unit)` (which throws
+   * when it does not parse) flattened and converted. Returns why the unit is not a manifest,
+   * if it is not; the objects flattened before that are added all the same.
+   */
+  add<U extends string | Uint8Array>(
+    context: string,
+    unit: U,
+    read: (unit: U) => unknown,
+  ): string | undefined {
+    const key = this.memo?.keyOf(unit);
+    const known = key === undefined ? undefined : this.memo?.get(context, key);
+    if (known !== undefined) {
+      for (const object of known) this.out.push(object);
+      return undefined;
+    }
+    const objects: T[] = [];
+    const problem = flatten(read(unit), (raw) => {
+      objects.push(this.convert(raw));
+    });
+    for (const object of objects) this.out.push(object);
+    // A copy at its exact length: an array grown by push keeps room for 17 (40k units, 5 MB).
+    if (problem === undefined && key !== undefined) this.memo?.set(context, key, objects.slice());
+    return problem;
+  }
+}
 
 // ---------------------------------------------------------------------------------------
 // Flattening (shared by YAML and JSON)
@@ -83,7 +145,7 @@ function isPlainObject(value: unknown): value is Plain {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function isListKind(kind: unknown): kind is string {
+export function isListKind(kind: unknown): kind is string {
   return typeof kind === "string" && kind.endsWith("List");
 }
 
@@ -176,10 +238,21 @@ export function splitYamlDocuments(text: string): DocumentChunk[] {
   return chunks;
 }
 
-function* parseYamlSteps(
+/** One YAML document's value; throws ParseError with an offset into `text`. */
+export function readYamlDocument(text: string): unknown {
+  const value = readBlockYaml(text);
+  if (value !== undefined) return value;
+  // Not the plain block style the fast reader takes: the full parser decides (and words the errors).
+  const doc = parseDocument(text, { prettyErrors: false });
+  const [error] = doc.errors;
+  if (error !== undefined) throw new ParseError(firstLine(error.message), error.pos[0]);
+  return doc.toJS({ maxAliasCount: 100 }) as unknown;
+}
+
+function* parseYamlSteps<T>(
   text: string,
   fileName: string,
-  emit: Emit,
+  units: Units<T>,
   errors: string[],
 ): Generator<void> {
   const chunks = splitYamlDocuments(text);
@@ -189,20 +262,13 @@ function* parseYamlSteps(
       const { line, column } = lineColumn(text, chunk.start + offset);
       return `${fileName}: document ${index + 1}, line ${line} column ${column}`;
     };
-    let value = readBlockYaml(chunk.text);
-    if (value === undefined) {
-      // Not the plain block style the fast reader takes: the full parser decides (and words the errors).
-      const doc = parseDocument(chunk.text, { prettyErrors: false });
-      const [error] = doc.errors;
-      if (error !== undefined) {
-        errors.push(`${where(error.pos[0])}: ${firstLine(error.message)}`);
-        yield;
-        continue;
-      }
-      value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    try {
+      const problem = units.add("yaml", chunk.text, readYamlDocument);
+      if (problem !== undefined) errors.push(`${where(0)}: ${problem}`);
+    } catch (error) {
+      if (!(error instanceof ParseError)) throw error;
+      errors.push(`${where(error.offset)}: ${error.message}`);
     }
-    const problem = flatten(value, emit);
-    if (problem !== undefined) errors.push(`${where(0)}: ${problem}`);
     yield;
   }
 }
@@ -215,15 +281,6 @@ function looksLikeJson(text: string): boolean {
   return match !== null && (match[0] === "{" || match[0] === "[");
 }
 
-class JsonScanError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
-    super(message);
-  }
-}
-
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
@@ -233,8 +290,8 @@ const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 
-function unexpected(text: string, at: number, expected: string): JsonScanError {
-  return new JsonScanError(at >= text.length ? "unexpected end of input" : expected, at);
+function unexpected(text: string, at: number, expected: string): ParseError {
+  return new ParseError(at >= text.length ? "unexpected end of input" : expected, at);
 }
 
 function isJsonSpace(code: number): boolean {
@@ -254,7 +311,7 @@ function stringEnd(text: string, at: number): number {
     if (code === BACKSLASH) i++;
     else if (code === QUOTE) return i + 1;
   }
-  throw new JsonScanError("unterminated string", at);
+  throw new ParseError("unterminated string", at);
 }
 
 /**
@@ -272,7 +329,7 @@ function valueEnd(text: string, at: number): number {
         break;
       i++;
     }
-    if (i === at) throw new JsonScanError("expected a value", at);
+    if (i === at) throw new ParseError("expected a value", at);
     return i;
   }
   const closers: number[] = [];
@@ -285,11 +342,11 @@ function valueEnd(text: string, at: number): number {
     } else if (code === OPEN_BRACKET) {
       closers.push(CLOSE_BRACKET);
     } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
-      if (closers.pop() !== code) throw new JsonScanError("mismatched bracket", i);
+      if (closers.pop() !== code) throw new ParseError("mismatched bracket", i);
       if (closers.length === 0) return i + 1;
     }
   }
-  throw new JsonScanError("unexpected end of input", text.length);
+  throw new ParseError("unexpected end of input", text.length);
 }
 
 interface Span {
@@ -330,11 +387,33 @@ interface ScannedObject {
 
 /** JSON.parse one span; a failure is reported at the span's start. */
 function parseSpan(text: string, span: Span): unknown {
+  return parseJsonAt(text.slice(span.start, span.end), span.start);
+}
+
+/** JSON.parse `json`, which was found at `offset`; a failure is reported there. */
+function parseJsonAt(json: string, offset: number): unknown {
   try {
-    return JSON.parse(text.slice(span.start, span.end));
+    return JSON.parse(json);
   } catch (error) {
-    throw new JsonScanError(firstLine((error as Error).message), span.start);
+    throw new ParseError(firstLine((error as Error).message), offset);
   }
+}
+
+/**
+ * The memo context of a List's items: what flatten() takes from the List into each item, as
+ * spelled in the file (null when absent).
+ */
+export function listContext(kind: string, apiVersion: string | null): string {
+  return `list ${JSON.stringify([kind, apiVersion])}`;
+}
+
+function spelledMember(
+  text: string,
+  members: ReadonlyMap<string, Span>,
+  key: string,
+): string | null {
+  const span = members.get(key);
+  return span === undefined ? null : text.slice(span.start, span.end);
 }
 
 /** Scan the object at `at` ("{" there) into `out`, yielding after each "items" element. */
@@ -345,13 +424,13 @@ function* objectMembers(text: string, at: number, out: ScannedObject): Generator
     return;
   }
   for (;;) {
-    if (text.charCodeAt(i) !== QUOTE) throw new JsonScanError("expected a member name", i);
+    if (text.charCodeAt(i) !== QUOTE) throw new ParseError("expected a member name", i);
     const keyEnd = stringEnd(text, i);
     const key = parseSpan(text, { start: i, end: keyEnd }) as string;
     i = skipSpace(text, keyEnd);
-    if (text.charCodeAt(i) !== COLON) throw new JsonScanError("expected ':'", i);
+    if (text.charCodeAt(i) !== COLON) throw new ParseError("expected ':'", i);
     i = skipSpace(text, i + 1);
-    if (out.members.has(key)) throw new JsonScanError(`duplicate member "${key}"`, i);
+    if (out.members.has(key)) throw new ParseError(`duplicate member "${key}"`, i);
     let end: number;
     if (key === "items" && text.charCodeAt(i) === OPEN_BRACKET) {
       const items: Span[] = [];
@@ -377,15 +456,21 @@ function* objectMembers(text: string, at: number, out: ScannedObject): Generator
   }
 }
 
-function* parseJsonSteps(
+function* parseJsonSteps<T>(
   text: string,
   fileName: string,
-  emit: Emit,
+  units: Units<T>,
   errors: string[],
 ): Generator<void> {
-  const add = (value: unknown, offset: number): void => {
-    const problem = flatten(value, emit);
-    if (problem !== undefined) throw new JsonScanError(problem, offset);
+  /** Add the unit at `span`, as `read` makes a value of it; a problem is reported at `problemAt`. */
+  const add = (
+    context: string,
+    span: Span,
+    problemAt: number,
+    read = (json: string): unknown => parseJsonAt(json, span.start),
+  ): void => {
+    const problem = units.add(context, text.slice(span.start, span.end), read);
+    if (problem !== undefined) throw new ParseError(problem, problemAt);
   };
   try {
     // Several top-level values in a row (a jq stream) are accepted, like kubectl does.
@@ -394,7 +479,7 @@ function* parseJsonSteps(
       if (first === OPEN_BRACKET) {
         const end = { at: i };
         for (const span of arrayElements(text, i, end)) {
-          add(parseSpan(text, span), span.start);
+          add("json", span, span.start);
           yield;
         }
         i = end.at;
@@ -408,22 +493,28 @@ function* parseJsonSteps(
           const shell: Plain = {};
           for (const [key, span] of scanned.members)
             if (key !== "items") shell[key] = parseSpan(text, span);
+          const context = listContext(
+            spelledMember(text, scanned.members, "kind") ?? "",
+            spelledMember(text, scanned.members, "apiVersion"),
+          );
           for (const span of scanned.items) {
-            shell["items"] = [parseSpan(text, span)];
-            add(shell, i);
+            add(context, span, i, (json) => {
+              shell["items"] = [parseJsonAt(json, span.start)];
+              return shell;
+            });
             yield;
           }
         } else {
-          add(parseSpan(text, { start: i, end: scanned.end }), i);
+          add("json", { start: i, end: scanned.end }, i);
         }
         i = scanned.end;
         yield;
       } else {
-        throw new JsonScanError("expected '{' or '['", i);
+        throw new ParseError("expected '{' or '['", i);
       }
     }
   } catch (error) {
-    if (!(error instanceof JsonScanError)) throw error;
+    if (!(error instanceof ParseError)) throw error;
     const { line, column } = lineColumn(text, error.offset);
     errors.push(`${fileName}: line ${line} column ${column}: ${error.message}`);
   }

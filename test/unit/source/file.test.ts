@@ -1,21 +1,25 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rename, rm, unlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { readBlockYaml } from "../../../src/source/block-yaml.js";
 import { startFileSource, type FileSource } from "../../../src/source/file.js";
+import { parseManifestAsync } from "../../../src/source/manifest-bytes.js";
 import {
   parseManifestText,
   parseManifestTextAsync,
   splitYamlDocuments,
 } from "../../../src/source/manifest.js";
 import type { ObjectSink } from "../../../src/source/store.js";
+import { UnitGeneration } from "../../../src/source/unit-memo.js";
+import { parseObject } from "../../../src/zone/objects.js";
 import type {
   ClusterObject,
   EndpointSlice,
   ObjectKind,
+  ParseResult,
   ServiceImport,
   ValidationProblem,
 } from "../../../src/zone/types.js";
@@ -161,8 +165,9 @@ async function start(
   path: string,
   sink = new RecordingSink(),
   log = new RecordingLog(),
+  settleMs?: number,
 ): Promise<{ source: FileSource; sink: RecordingSink; log: RecordingLog }> {
-  const source = await startFileSource({ path, sink, log, debounceMs: 20 });
+  const source = await startFileSource({ path, sink, log, debounceMs: 20, settleMs });
   sources.push(source);
   return { source, sink, log };
 }
@@ -388,6 +393,216 @@ function jsonParseMessage(text: string): string {
   }
   return "";
 }
+
+// ---------------------------------------------------------------------------------------
+// manifest-bytes.ts and unit-memo.ts: re-reading what changed only
+
+type Converted = ParseResult<ClusterObject> | undefined;
+
+/** A kubectl-style JSON List, with "kind" after "items" as kubectl writes it. */
+function kubectlList(items: object[], list: object = { kind: "List" }): string {
+  return JSON.stringify(
+    { apiVersion: "v1", items, ...list, metadata: { resourceVersion: "" } },
+    null,
+    1,
+  );
+}
+
+/** Parse as the file source does, with a memo carried over from `previous`; counts conversions. */
+async function parseCounting(
+  text: string,
+  previous?: UnitGeneration<Converted>,
+  fileName = "m.json",
+): Promise<{ objects: Converted[]; memo: UnitGeneration<Converted>; converted: number }> {
+  const memo = new UnitGeneration<Converted>(previous?.units);
+  let converted = 0;
+  const convert = (raw: unknown): Converted => {
+    converted++;
+    return parseObject(raw);
+  };
+  const result = await parseManifestAsync(Buffer.from(text), fileName, 0, convert, memo);
+  assert.deepEqual(result.errors, []);
+  return { objects: result.objects, memo, converted };
+}
+
+/** What a fresh parse of `text` gives, without any memo. */
+function freshObjects(text: string, fileName = "m.json"): Converted[] {
+  return parseManifestText(text, fileName).objects.map((raw) => parseObject(raw));
+}
+
+const importNames = (objects: readonly Converted[]): string[] =>
+  objects.map((result) => result?.object?.name ?? "-");
+
+describe("re-parsing with a unit memo", () => {
+  const imports = (count: number): object[] =>
+    Array.from({ length: count }, (_, i) => importJson(`svc-${i}`, `10.42.0.${i}`));
+
+  it("parses only the List item that changed, and gives the same objects for the rest", async () => {
+    const before = imports(5);
+    const first = await parseCounting(kubectlList(before));
+    assert.equal(first.converted, 5);
+
+    const after = [...before];
+    after[2] = importJson("svc-2", "10.42.1.2");
+    const text = kubectlList(after);
+    const second = await parseCounting(text, first.memo);
+    assert.equal(second.converted, 1);
+    assert.equal(second.memo.parsed, 1);
+    assert.deepEqual(second.objects, freshObjects(text));
+    for (const i of [0, 1, 3, 4]) assert.equal(second.objects[i], first.objects[i]);
+    assert.notEqual(second.objects[2], first.objects[2]);
+  });
+
+  it("follows items removed, added, renamed and moved", async () => {
+    const before = imports(6);
+    const first = await parseCounting(kubectlList(before));
+    const after = [
+      before[5] as object, // moved to the front
+      ...before.slice(1, 3), // svc-0 removed
+      importJson("renamed", "10.42.0.3"),
+      before[4] as object,
+      importJson("added", "10.42.0.9"),
+    ];
+    const text = kubectlList(after);
+    const second = await parseCounting(text, first.memo);
+    assert.equal(second.converted, 2);
+    assert.deepEqual(importNames(second.objects), [
+      "svc-5",
+      "svc-1",
+      "svc-2",
+      "renamed",
+      "svc-4",
+      "added",
+    ]);
+    assert.deepEqual(second.objects, freshObjects(text));
+    // A unit not in this version is forgotten: putting svc-0 back parses it again.
+    const third = await parseCounting(kubectlList(before), second.memo);
+    assert.equal(third.converted, 2);
+  });
+
+  it("parses only the YAML document that changed", async () => {
+    const documents = (ip: string): string =>
+      [
+        importYaml("a", "10.42.0.1"),
+        sliceYaml("a-east", "a", "east", ["10.1.0.1"]),
+        importYaml("b", ip),
+      ].join("---\n");
+    const first = await parseCounting(documents("10.42.0.2"), undefined, "m.yaml");
+    assert.equal(first.converted, 3);
+    const text = documents("10.42.0.3");
+    const second = await parseCounting(text, first.memo, "m.yaml");
+    assert.equal(second.converted, 1);
+    assert.deepEqual(second.objects, freshObjects(text, "m.yaml"));
+    assert.equal(second.objects[1], first.objects[1]);
+  });
+
+  it("parses an unchanged item again when its List gives it another kind or apiVersion", async () => {
+    // Items of a typed List inherit its kind and apiVersion: the same text, another object.
+    const item = { metadata: { name: "a", namespace: "demo" }, spec: { type: "ClusterSetIP" } };
+    const list = (apiVersion: string): string =>
+      JSON.stringify({ apiVersion, items: [item], kind: "ServiceImportList" });
+    const first = await parseCounting(list("multicluster.x-k8s.io/v1beta1"));
+    assert.equal(first.objects[0]?.object?.kind, "ServiceImport");
+    const second = await parseCounting(list("net.gke.io/v1"), first.memo);
+    assert.equal(second.converted, 1);
+    assert.deepEqual(second.objects, [undefined]);
+  });
+
+  it("reads a file's bytes exactly as its text, with and without a memo (property)", async () => {
+    const name = fc.constantFrom("a", "b", "é-ü", "日本", 'x"y\\', "🙂");
+    const item = fc.oneof(
+      fc.record({ kind: fc.constantFrom("ServiceImport", "Other"), metadata: fc.record({ name }) }),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
+    const manifest = fc.tuple(
+      fc.array(item, { maxLength: 4 }),
+      fc.constantFrom("kubectl", "typed", "array", "stream", "object"),
+      fc.constantFrom(0, 1, 2),
+    );
+    const render = ([items, shape, indent]: [unknown[], string, number]): string => {
+      const json = (value: unknown): string => JSON.stringify(value, null, indent);
+      if (shape === "kubectl") return json({ apiVersion: "v1", items, kind: "List" });
+      if (shape === "typed") return json({ kind: "ServiceImportList", apiVersion: "x/v1", items });
+      if (shape === "array") return json(items);
+      if (shape === "stream") return items.map((value) => json(value)).join("\n");
+      return json(items[0] ?? {});
+    };
+    // Damage: cut the text short, or put a character in that JSON may not have there.
+    const damage = fc.option(
+      fc.tuple(fc.nat(), fc.constantFrom("", "x", "}", "]", ",", '"', "\\", "\u00e9")),
+    );
+    const identity = (raw: unknown): unknown => raw;
+    await fc.assert(
+      fc.asyncProperty(
+        manifest,
+        manifest,
+        damage,
+        fc.constantFrom("m.json", "m.yaml"),
+        fc.boolean(),
+        async (one, two, harm, name, bom) => {
+          // Damaged text in a .yaml file goes to the yaml package, which warns on stderr about
+          // the odd keys it then finds; the give-up path is the same for a .json file.
+          const fileName = harm === null ? name : "m.json";
+          let second = render(two);
+          if (harm !== null) {
+            const at = harm[0] % (second.length + 1);
+            second = second.slice(0, at) + harm[1] + (harm[1] === "" ? "" : second.slice(at));
+          }
+          const texts = [render(one), second].map((text) => (bom ? `\ufeff${text}` : text));
+          let memo: UnitGeneration<unknown> | undefined;
+          for (const text of texts) {
+            const bytes = Buffer.from(text);
+            const expected = await parseManifestTextAsync(bytes.toString(), fileName, 0);
+            memo = new UnitGeneration(memo?.units);
+            assert.deepEqual(
+              await parseManifestAsync(bytes, fileName, 0, identity, memo),
+              expected,
+            );
+            assert.deepEqual(await parseManifestAsync(bytes, fileName, 0, identity), expected);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("cuts YAML documents from the bytes exactly where the text path cuts them (property)", async () => {
+    const value = fc.oneof(
+      fc.record({ kind: fc.constantFrom("A", "B"), metadata: fc.record({ name: fc.string() }) }),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
+    const lineEnd = fc.constantFrom("\n", "\r\n", "\r");
+    const separator = fc.constantFrom(
+      "---\n",
+      "--- \n",
+      "---\n\n",
+      "...\n---\n",
+      "...\n",
+      "--- # c\n",
+    );
+    // Pieces that look like markers and are not, or are where the text path also finds them.
+    const noise = fc.constantFrom("", "----\n", " ---\n", "a: ---\n", "# ...\n", "\t\n", "\u2028");
+    const documents = fc.array(fc.tuple(value, separator, noise), { maxLength: 4 });
+    const identity = (raw: unknown): unknown => raw;
+    await fc.assert(
+      fc.asyncProperty(documents, lineEnd, fc.boolean(), async (parts, eol, bom) => {
+        const text =
+          (bom ? "\ufeff" : "") +
+          parts
+            .map(([doc, sep, junk]) => `${stringifyYaml(doc)}${junk}${sep}`)
+            .join("")
+            .replaceAll("\n", eol);
+        const bytes = Buffer.from(text);
+        const expected = await parseManifestTextAsync(bytes.toString(), "m.yaml", 0);
+        const memo = new UnitGeneration<unknown>();
+        assert.deepEqual(await parseManifestAsync(bytes, "m.yaml", 0, identity, memo), expected);
+        const again = new UnitGeneration(memo.units);
+        assert.deepEqual(await parseManifestAsync(bytes, "m.yaml", 0, identity, again), expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
 
 describe("readBlockYaml (fast path)", () => {
   it("reads plain block YAML exactly like the yaml package", () => {
@@ -816,6 +1031,126 @@ describe("file source", () => {
     assert.deepEqual(sink.current.get("ClusterProperty"), [
       { kind: "ClusterProperty", namespace: "", name: "cluster.clusterset.k8s.io", value: "east" },
     ]);
+  });
+});
+
+describe("file source re-reads what changed", () => {
+  /** The work the last re-read reported: files read, documents and List items parsed. */
+  function lastReload(log: RecordingLog): { filesRead: number; unitsParsed: number } {
+    const line = log.at("info").findLast((l) => l.msg === "file source reloaded");
+    assert.ok(line, "no reload logged");
+    const { filesRead, unitsParsed } = line.obj as { filesRead: number; unitsParsed: number };
+    return { filesRead, unitsParsed };
+  }
+
+  /** Files written now are not settled yet; a few ms later (with settleMs 0) they are. */
+  const settle = (): Promise<void> => sleep(10);
+
+  it("parses only the List item that changed and hands the sink the same objects for the rest", async () => {
+    const path = join(dir, "list.json");
+    const items = Array.from({ length: 20 }, (_, i) => importJson(`svc-${i}`, `10.42.0.${i}`));
+    await writeFile(path, kubectlList(items));
+    const { source, sink, log } = await start(path);
+    const before = sink.imports;
+
+    items[7] = importJson("svc-7", "10.42.1.7");
+    await writeFile(path, kubectlList(items));
+    await source.reload();
+    assert.deepEqual(lastReload(log), { filesRead: 1, unitsParsed: 1 });
+    const after = sink.imports;
+    assert.deepEqual(after[7]?.ips, ["10.42.1.7"]);
+    for (let i = 0; i < 20; i++) if (i !== 7) assert.equal(after[i], before[i]);
+  });
+
+  it("re-reads only the file that changed in a folder", async () => {
+    for (const name of ["a", "b", "c"])
+      await writeFile(join(dir, `${name}.yaml`), importYaml(name, "10.42.0.1"));
+    await settle();
+    const { source, sink, log } = await start(dir, undefined, undefined, 0);
+
+    await writeFile(join(dir, "b.yaml"), importYaml("b", "10.42.0.2"));
+    await settle();
+    await source.reload();
+    assert.deepEqual(lastReload(log), { filesRead: 1, unitsParsed: 1 });
+    assert.deepEqual(
+      sink.imports.map((i) => [i.name, i.ips[0]]),
+      [
+        ["a", "10.42.0.1"],
+        ["b", "10.42.0.2"],
+        ["c", "10.42.0.1"],
+      ],
+    );
+
+    // Touched but not changed: read once more to see that (the sink hears nothing), and then
+    // known by its new times.
+    const calls = sink.calls.length;
+    const now = new Date();
+    await utimes(join(dir, "a.yaml"), now, now);
+    await settle();
+    await source.reload();
+    assert.equal(sink.calls.length, calls);
+    await writeFile(join(dir, "c.yaml"), importYaml("c", "10.42.0.3"));
+    await source.reload();
+    assert.deepEqual(lastReload(log), { filesRead: 1, unitsParsed: 1 });
+
+    // A file that appears is read; one that goes is gone.
+    await writeFile(join(dir, "d.yaml"), importYaml("d", "10.42.0.4"));
+    await unlink(join(dir, "a.yaml"));
+    await settle();
+    await source.reload();
+    assert.deepEqual(lastReload(log), { filesRead: 1, unitsParsed: 1 });
+    assert.deepEqual(sink.names("ServiceImport"), ["demo/b", "demo/c", "demo/d"]);
+  });
+
+  it("reads a file again while its last change is too recent for its times to vouch for it", async () => {
+    for (const name of ["a", "b"])
+      await writeFile(join(dir, `${name}.yaml`), importYaml(name, "10.42.0.1"));
+    // The default settleMs (2 s): a write in the same clock tick as our look could hide.
+    const { source, log } = await start(dir);
+    await writeFile(join(dir, "b.yaml"), importYaml("b", "10.42.0.2"));
+    await source.reload();
+    assert.deepEqual(lastReload(log), { filesRead: 2, unitsParsed: 1 });
+  });
+
+  it("still knows the last good version's items after a failed re-read", async () => {
+    const path = join(dir, "list.json");
+    const items = Array.from({ length: 10 }, (_, i) => importJson(`svc-${i}`, `10.42.0.${i}`));
+    const text = kubectlList(items);
+    await writeFile(path, text);
+    const { source, sink, log } = await start(path);
+    const replaces = sink.replaceCount;
+
+    await writeFile(path, text.slice(0, text.length / 2));
+    await source.reload();
+    assert.equal(log.at("error").length, 1);
+    assert.equal(sink.replaceCount, replaces);
+
+    items[3] = importJson("svc-3", "10.42.1.3");
+    await writeFile(path, kubectlList(items));
+    await source.reload();
+    assert.deepEqual(lastReload(log), { filesRead: 1, unitsParsed: 1 });
+    assert.deepEqual(sink.imports[3]?.ips, ["10.42.1.3"]);
+  });
+
+  it("reports a changed item's problems, and an unchanged item's again, on every load", async () => {
+    const path = join(dir, "list.json");
+    const bad = { ...importJson("bad", "10.42.0.1"), spec: { type: "Nonsense" } };
+    const items = [bad, importJson("good", "10.42.0.2")];
+    await writeFile(path, kubectlList(items));
+    const { source, sink } = await start(path);
+    assert.equal(sink.rejects.length, 1);
+
+    items[1] = importJson("good", "10.42.0.3");
+    await writeFile(path, kubectlList(items));
+    await source.reload();
+    assert.deepEqual(
+      sink.rejects.map((p) => [p.name, p.objectSkipped]),
+      [
+        ["bad", true],
+        ["bad", true],
+      ],
+    );
+    assert.deepEqual(sink.names("ServiceImport"), ["demo/good"]);
   });
 });
 

@@ -250,6 +250,30 @@ describe("source/store change sets", () => {
     assert.equal(store.objects.slicesByService?.size, 0);
   });
 
+  it("replace of the same keys in the same order touches only the objects that differ", () => {
+    const store = new ObjectStore();
+    const changes = recorder(store);
+    const sink = store.sink("test");
+    const slice = (name: string, service: string): ClusterObject =>
+      parsed(endpointSlice("ns", name, { service, cluster: "c1", endpoints: [] }));
+    const a = slice("a-c1", "a");
+    const b = slice("b-c1", "b");
+    const c = slice("c-c1", "c");
+    sink.replace("EndpointSlice", [a, b, c]);
+    // b moves to service "x" (its label changed); c arrives again as an equal copy.
+    const moved = slice("b-c1", "x");
+    sink.replace("EndpointSlice", [a, moved, slice("c-c1", "c")]);
+    assert.deepEqual(keys(changes.at(-1)), ["ns/b", "ns/x"]);
+    assert.deepEqual([...store.objects.slices.values()], [a, moved, c]);
+    assert.equal(store.objects.slices.get("EndpointSlice/ns/c-c1"), c);
+    assert.deepEqual([...(store.objects.slicesByService?.keys() ?? [])].sort(), [
+      "ns/a",
+      "ns/c",
+      "ns/x",
+    ]);
+    assert.equal(store.objects.slicesByService?.get("ns/x")?.get("EndpointSlice/ns/b-c1"), moved);
+  });
+
   it("replace takes the order of the new list", () => {
     const store = new ObjectStore();
     const sink = store.sink("test");
