@@ -342,7 +342,14 @@ describe("deploy/ manifests", () => {
     const from = instructions.filter((line) => line.startsWith("FROM "));
     assert.ok(from.length >= 2, "multi-stage");
     assert.match(from.at(-1)!, /distroless\/nodejs20|node:20-slim/);
-    assert.ok(instructions.includes("RUN npm run build"));
+    assert.ok(instructions.some((line) => line.startsWith("RUN npm run build")));
+    // The UDP batching module is built (and its absence fails the build) and copied over.
+    assert.ok(
+      instructions.some((line) =>
+        /npm run install && test -f build\/Release\/udp_batch\.node/.test(line),
+      ),
+    );
+    assert.ok(instructions.some((line) => /^COPY --from=build \S*udp_batch\.node/.test(line)));
     assert.ok(instructions.some((line) => line.includes("npm ci --omit=dev --ignore-scripts")));
     assert.ok(instructions.some((line) => /^COPY --from=build \S*dist/.test(line)));
     // Only what the build needs goes into the image, never the whole context.
