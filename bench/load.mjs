@@ -4,6 +4,7 @@
 //                       [--outstanding 200] [--servers ours,nsd,dgram,nometrics,dns2] [--out load.json]
 //   ours = UDP through the native batching module (--udp-io batch: fails if it is not built),
 //   dgram = the same server through node:dgram (--udp-io dgram).
+//                       [--latency-runs 1] [--latency-rate <qps>]
 //   BENCH_BASELINE_DIST=<saved dist> adds server "baseline" (an earlier build) for before/after.
 //
 // Needs the Debian packages dnsperf, nsd (and util-linux for taskset); installs nothing.
@@ -53,6 +54,9 @@ const CLIENTS = Number(option("clients", "8"));
 const OUTSTANDING = Number(option("outstanding", "200"));
 const SERVERS = option("servers", "ours,nsd,dgram,nometrics,dns2").split(",");
 const OUT = option("out", "load.json");
+const LATENCY_RUNS = Number(option("latency-runs", "1"));
+// 0 = half of our best QPS in the throughput rounds.
+const LATENCY_RATE = Number(option("latency-rate", "0"));
 const WARMUP_SECONDS = 2;
 const ENDPOINTS = 3;
 const HEADLESS_ENDPOINTS = 2;
@@ -181,11 +185,17 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 
 // Latency at half our peak: dnsperf -Q caps the rate, -v gives every response's latency.
+// Tails on a VM move by a few tenths of a ms between identical runs: --latency-runs N repeats
+// the whole set (servers alternated) and the summary gives each server's median p99.
 const latency = [];
 const peak = summary.ours?.bestQps;
+const latencyKeys = SERVERS.filter((k) => k === "ours" || k === "nsd" || k === "dgram");
+const latencyOrder = Array.from({ length: LATENCY_RUNS }, (_, run) =>
+  run % 2 === 0 ? latencyKeys : [...latencyKeys].reverse(),
+).flat();
 if (peak !== undefined) {
-  const rate = Math.round(peak / 2);
-  for (const key of SERVERS.filter((k) => k === "ours" || k === "nsd")) {
+  const rate = LATENCY_RATE || Math.round(peak / 2);
+  for (const key of latencyOrder) {
     const { latencies, ...result } = await measure(key, {
       rate,
       verbose: true,
@@ -194,6 +204,7 @@ if (peak !== undefined) {
     const sorted = latencies.sort((a, b) => a - b);
     const ms = (p) => Math.round(percentile(sorted, p) * 1e6) / 1e3;
     latency.push({
+      key,
       server: result.server,
       rate,
       qps: Math.round(result.qps),
@@ -207,6 +218,22 @@ if (peak !== undefined) {
     console.log(`latency at ${rate} qps: ${JSON.stringify(latency.at(-1))}`);
   }
 }
+
+const latencySummary = Object.fromEntries(
+  latencyKeys.map((key) => {
+    const mine = latency.filter((run) => run.key === key);
+    return [
+      key,
+      {
+        runs: mine.length,
+        medianP99Ms: median(mine.map((run) => run.p99Ms)),
+        p99Ms: mine.map((run) => run.p99Ms),
+      },
+    ];
+  }),
+);
+if (latency.length > 0)
+  console.log(`latency p99 (median of runs): ${JSON.stringify(latencySummary)}`);
 
 const report = {
   when: new Date().toISOString(),
@@ -237,6 +264,7 @@ const report = {
       ? 1 - summary.ours.medianQps / summary.nometrics.medianQps
       : undefined,
   latency,
+  latencySummary,
 };
 writeFileSync(join(RESULTS_DIR, OUT), `${JSON.stringify(report, null, 2)}\n`);
 

@@ -25,6 +25,28 @@ const FLAG_CD = 0x10; // in byte 3
 /** A name's wire form (at most 255 bytes) and the 7 bytes of type, class, budget and EDNS. */
 const keyScratch = Buffer.alloc(255 + 7);
 
+/**
+ * Hit replies are cut from 64 KiB slabs, as Buffer.allocUnsafe cuts from its 8 KiB pool: one
+ * ArrayBuffer per ~600 replies instead of per ~80. Each ArrayBuffer costs the young-generation
+ * GC a sweep step (at 75k QPS that was a third of every scavenge pause). A reply keeps its
+ * slab alive only as long as the reply itself lives (until it is sent).
+ */
+const SLAB_BYTES = 64 * 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+function replyBuffer(length: number): Uint8Array {
+  if (length > SLAB_BYTES / 8) return new Uint8Array(length);
+  if (slabUsed + length > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const reply = new Uint8Array(slab, slabUsed, length);
+  // 8-byte aligned starts, as Node's pool does.
+  slabUsed += (length + 7) & ~7;
+  return reply;
+}
+
 export class AnswerCache {
   private lru: LRUCache<string, Uint8Array>;
   private readonly maxBytes: number;
@@ -120,8 +142,8 @@ export class AnswerCache {
     const cached = this.lru.get(key);
     if (cached === undefined) return undefined;
     this.hooks?.hit();
-    // A pooled Buffer: cheaper than a fresh ArrayBuffer per reply, and dgram sends it as is.
-    const reply = Buffer.allocUnsafe(cached.length);
+    // From a slab: cheaper than a fresh ArrayBuffer per reply, and dgram sends it as is.
+    const reply = replyBuffer(cached.length);
     reply.set(cached);
     reply[0] = id >> 8;
     reply[1] = id & 0xff;

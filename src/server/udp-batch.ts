@@ -56,6 +56,28 @@ const FAMILY = 2;
 const REPLY_LENGTH = 3;
 const ADDRESS_BYTE = 16;
 
+/**
+ * Most datagrams come from a handful of clients (the cluster's CoreDNS pods): the text of the
+ * last sender's address is kept and reused while the next datagram comes from the same one,
+ * instead of a new string per query.
+ */
+class ClientAddresses {
+  private readonly last = new Uint8Array(16);
+  private lastFamily = 0;
+  private lastText = "";
+
+  text(meta: Uint8Array, at: number, family: 4 | 6): string {
+    const length = family === 4 ? 4 : 16;
+    let same = family === this.lastFamily;
+    for (let i = 0; same && i < length; i++) same = meta[at + i] === this.last[i];
+    if (same) return this.lastText;
+    for (let i = 0; i < length; i++) this.last[i] = meta[at + i]!;
+    this.lastFamily = family;
+    this.lastText = clientAddress(meta, at, family);
+    return this.lastText;
+  }
+}
+
 /** The sender's address as dgram would give it (inet_ntop form, IPv4 on a dual-stack socket as ::ffff:a.b.c.d). */
 function clientAddress(meta: Uint8Array, at: number, family: number): string {
   if (family === 4) return `${meta[at]}.${meta[at + 1]}.${meta[at + 2]}.${meta[at + 3]}`;
@@ -79,6 +101,7 @@ export function listenUdpBatch(
   const metaBytes = new Uint8Array(buffer, metaOffset);
   const meta = new Int32Array(buffer, metaOffset);
   const metaInts = META / 4;
+  const clients = new ClientAddresses();
 
   const onBatch = (count: number, unsent: number, errorCode: string | undefined): void => {
     if (unsent > 0) {
@@ -99,7 +122,7 @@ export function listenUdpBatch(
           bytes.subarray(slot, slot + meta[fields + LENGTH]!),
           "udp",
           family,
-          clientAddress(metaBytes, i * META + ADDRESS_BYTE, family),
+          clients.text(metaBytes, i * META + ADDRESS_BYTE, family),
         );
         // A stream (zone transfer) never comes back over UDP: policy only transfers over TCP.
         // The native side sends nothing to source port 0 (RFC 768: no reply possible).
