@@ -31,6 +31,7 @@ import {
   spawnPinned,
   SERVER_CORE,
   DIST,
+  DEPLOYED_NODE_ARGS,
   option,
 } from "./lib/common.mjs";
 import {
@@ -76,6 +77,7 @@ function withIp(raw, ip) {
 function startServer(args, port) {
   const started = performance.now();
   const child = spawnPinned(SERVER_CORE, process.execPath, [
+    ...DEPLOYED_NODE_ARGS,
     join(DIST, "cli.js"),
     "--listen",
     `127.0.0.1:${port}`,

@@ -25,6 +25,11 @@ export const RESULTS_DIR = join(BENCH_DIR, "results");
 /** The built server under test; BENCH_DIST points elsewhere (e.g. a saved baseline build). */
 export const DIST = process.env.BENCH_DIST ?? join(ROOT, "dist");
 export const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? "1";
+/**
+ * Node flags our server runs with in deploy/deployment.yaml (NODE_OPTIONS): the bench measures
+ * the server as deployed. test/unit/deploy checks the two agree.
+ */
+export const DEPLOYED_NODE_ARGS = ["--max-old-space-size=512", "--max-semi-space-size=4"];
 export const CLIENT_CORE = process.env.BENCH_CLIENT_CORE ?? "0";
 
 /** Import a module of the built server, e.g. dist("zone/snapshot.js"). */

@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   BENCH_DIR,
+  DEPLOYED_NODE_ARGS,
   DIST,
   SERVER_CORE,
   noerror,
@@ -50,7 +51,7 @@ export async function startOurs({
   manifest,
   port,
   extraArgs = [],
-  nodeArgs = [],
+  nodeArgs = DEPLOYED_NODE_ARGS,
   timeoutMs = 60000,
   distDir = DIST,
   name = "clusterset-dns",
@@ -87,7 +88,13 @@ export async function startOursWithoutMetrics({ manifest, port, timeoutMs = 6000
     "--port",
     String(port),
   ];
-  return startPinned("clusterset-dns (no metrics)", process.execPath, args, port, timeoutMs);
+  return startPinned(
+    "clusterset-dns (no metrics)",
+    process.execPath,
+    [...DEPLOYED_NODE_ARGS, ...args],
+    port,
+    timeoutMs,
+  );
 }
 
 export async function startDns2({ manifest, port, timeoutMs = 60000 }) {

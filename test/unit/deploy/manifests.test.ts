@@ -162,6 +162,17 @@ describe("deploy/ manifests", () => {
     assert.ok(podSpec.terminationGracePeriodSeconds >= 10);
   });
 
+  it("Deployment: NODE_OPTIONS are the flags the benchmarks run the server with", async () => {
+    // bench/lib/common.mjs is plain JS without types; only this constant is read.
+    const common = (await import(join(ROOT, "bench/lib/common.mjs"))) as {
+      DEPLOYED_NODE_ARGS: string[];
+    };
+    const env = (container.env as { name: string; value: string }[]).find(
+      (variable) => variable.name === "NODE_OPTIONS",
+    );
+    assert.equal(env?.value, common.DEPLOYED_NODE_ARGS.join(" "));
+  });
+
   it("Deployment: non-root, read-only, no privilege escalation, no capabilities, seccomp", () => {
     assert.equal(podSpec.securityContext.runAsNonRoot, true);
     assert.ok(podSpec.securityContext.runAsUser > 0);
