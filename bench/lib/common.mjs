@@ -29,7 +29,16 @@ export const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? "1";
  * Node flags our server runs with in deploy/deployment.yaml (NODE_OPTIONS): the bench measures
  * the server as deployed. test/unit/deploy checks the two agree.
  */
-export const DEPLOYED_NODE_ARGS = ["--max-old-space-size=512", "--max-semi-space-size=4"];
+export const DEPLOYED_NODE_ARGS = [
+  "--max-old-space-size=512",
+  "--max-semi-space-size=4",
+  "--heap-growing-percent=200",
+];
+/** What the servers under test get: the deployment's flags unless BENCH_NODE_ARGS says otherwise. */
+export const SERVER_NODE_ARGS =
+  process.env.BENCH_NODE_ARGS === undefined
+    ? DEPLOYED_NODE_ARGS
+    : process.env.BENCH_NODE_ARGS.split(" ").filter((arg) => arg !== "");
 export const CLIENT_CORE = process.env.BENCH_CLIENT_CORE ?? "0";
 
 /** Import a module of the built server, e.g. dist("zone/snapshot.js"). */

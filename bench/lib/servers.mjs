@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   BENCH_DIR,
-  DEPLOYED_NODE_ARGS,
+  SERVER_NODE_ARGS,
   DIST,
   SERVER_CORE,
   noerror,
@@ -51,7 +51,7 @@ export async function startOurs({
   manifest,
   port,
   extraArgs = [],
-  nodeArgs = DEPLOYED_NODE_ARGS,
+  nodeArgs = SERVER_NODE_ARGS,
   timeoutMs = 60000,
   distDir = DIST,
   name = "clusterset-dns",
@@ -91,7 +91,7 @@ export async function startOursWithoutMetrics({ manifest, port, timeoutMs = 6000
   return startPinned(
     "clusterset-dns (no metrics)",
     process.execPath,
-    [...DEPLOYED_NODE_ARGS, ...args],
+    [...SERVER_NODE_ARGS, ...args],
     port,
     timeoutMs,
   );
