@@ -20,9 +20,9 @@ import {
   type ParseResult,
   type ValidationProblem,
 } from "../zone/types.js";
-import { parseManifestAsync } from "./manifest-bytes.js";
 import type { ObjectSink } from "./store.js";
 import { UnitGeneration, type RememberedUnits } from "./unit-memo.js";
+import { parseManifestTextAsync } from "./manifest.js";
 
 export interface FileSourceLog {
   info(obj: object, msg: string): void;
@@ -279,8 +279,8 @@ async function parseFiles(
       continue;
     }
     const memo = new UnitGeneration<Converted>(file.previousUnits);
-    const result = await parseManifestAsync(
-      file.bytes,
+    const result = await parseManifestTextAsync(
+      file.bytes.toString("utf8"),
       file.name,
       YIELD_EVERY_MS,
       parseObject,

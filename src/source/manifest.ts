@@ -29,8 +29,8 @@ export interface ManifestParse<T = unknown> {
  * always found and worded afresh.
  */
 export interface UnitMemo<T> {
-  /** Equal for two units exactly when their text (or bytes) are equal. */
-  keyOf(unit: string | Uint8Array): string;
+  /** Equal for two units exactly when their texts are equal. */
+  keyOf(unit: string): string;
   get(context: string, key: string): readonly T[] | undefined;
   set(context: string, key: string, objects: readonly T[]): void;
 }
@@ -92,7 +92,7 @@ function* parseSteps<T>(
 type Emit = (raw: unknown) => void;
 
 /** A unit's text did not parse; `offset` is where, in the text the caller knows. */
-export class ParseError extends Error {
+class ParseError extends Error {
   constructor(
     message: string,
     readonly offset: number,
@@ -102,7 +102,7 @@ export class ParseError extends Error {
 }
 
 /** Adds the converted objects of one unit after another to `out`, through the memo if any. */
-export class Units<T> {
+class Units<T> {
   constructor(
     private readonly out: T[],
     private readonly convert: (raw: unknown) => T,
@@ -114,11 +114,7 @@ export class Units<T> {
    * when it does not parse) flattened and converted. Returns why the unit is not a manifest,
    * if it is not; the objects flattened before that are added all the same.
    */
-  add<U extends string | Uint8Array>(
-    context: string,
-    unit: U,
-    read: (unit: U) => unknown,
-  ): string | undefined {
+  add(context: string, unit: string, read: (unit: string) => unknown): string | undefined {
     const key = this.memo?.keyOf(unit);
     const known = key === undefined ? undefined : this.memo?.get(context, key);
     if (known !== undefined) {
@@ -145,7 +141,7 @@ function isPlainObject(value: unknown): value is Plain {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-export function isListKind(kind: unknown): kind is string {
+function isListKind(kind: unknown): kind is string {
   return typeof kind === "string" && kind.endsWith("List");
 }
 
@@ -239,7 +235,7 @@ export function splitYamlDocuments(text: string): DocumentChunk[] {
 }
 
 /** One YAML document's value; throws ParseError with an offset into `text`. */
-export function readYamlDocument(text: string): unknown {
+function readYamlDocument(text: string): unknown {
   const value = readBlockYaml(text);
   if (value !== undefined) return value;
   // Not the plain block style the fast reader takes: the full parser decides (and words the errors).
@@ -403,7 +399,7 @@ function parseJsonAt(json: string, offset: number): unknown {
  * The memo context of a List's items: what flatten() takes from the List into each item, as
  * spelled in the file (null when absent).
  */
-export function listContext(kind: string, apiVersion: string | null): string {
+function listContext(kind: string, apiVersion: string | null): string {
   return `list ${JSON.stringify([kind, apiVersion])}`;
 }
 

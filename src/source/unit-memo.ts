@@ -3,11 +3,11 @@
 // and re-validates that object only, and hands the store the very same instances for the rest
 // (the store then sees them unchanged at the cost of an identity check).
 //
-// Keys are SHA-256 digests of a unit's bytes (or text), not the unit itself: holding the units
+// Keys are SHA-256 digests of a unit's text, not the text itself: holding the units
 // would keep a second copy of the file alive between reloads, where a digest costs 44
 // characters. Units are kept by context first; a file has a few contexts (one per List).
 
-import { createHash, hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { UnitMemo } from "./manifest.js";
 
 /** Units by context, then by key. */
@@ -30,12 +30,9 @@ export class UnitGeneration<T> implements UnitMemo<T> {
     return this.current;
   }
 
-  keyOf(unit: string | Uint8Array): string {
-    if (typeof unit !== "string") return hash("sha256", unit, "base64");
-    // A text (the text path's, when the byte path gave up) is kept apart from bytes by its
-    // length, 45 characters; its UTF-16 code units tell every string apart (UTF-8 would merge
-    // lone surrogates).
-    return `t${createHash("sha256").update(unit, "utf16le").digest("base64")}`;
+  keyOf(unit: string): string {
+    // Over UTF-16 code units, which tell every string apart (UTF-8 would merge lone surrogates).
+    return createHash("sha256").update(unit, "utf16le").digest("base64");
   }
 
   get(context: string, key: string): readonly T[] | undefined {

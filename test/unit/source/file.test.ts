@@ -6,7 +6,6 @@ import fc from "fast-check";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { readBlockYaml } from "../../../src/source/block-yaml.js";
 import { startFileSource, type FileSource } from "../../../src/source/file.js";
-import { parseManifestAsync } from "../../../src/source/manifest-bytes.js";
 import {
   parseManifestText,
   parseManifestTextAsync,
@@ -395,7 +394,7 @@ function jsonParseMessage(text: string): string {
 }
 
 // ---------------------------------------------------------------------------------------
-// manifest-bytes.ts and unit-memo.ts: re-reading what changed only
+// unit-memo.ts: re-reading what changed only
 
 type Converted = ParseResult<ClusterObject> | undefined;
 
@@ -420,7 +419,7 @@ async function parseCounting(
     converted++;
     return parseObject(raw);
   };
-  const result = await parseManifestAsync(Buffer.from(text), fileName, 0, convert, memo);
+  const result = await parseManifestTextAsync(text, fileName, 0, convert, memo);
   assert.deepEqual(result.errors, []);
   return { objects: result.objects, memo, converted };
 }
@@ -508,7 +507,7 @@ describe("re-parsing with a unit memo", () => {
     assert.deepEqual(second.objects, [undefined]);
   });
 
-  it("reads a file's bytes exactly as its text, with and without a memo (property)", async () => {
+  it("a memo carried over from another text changes nothing in the result (property)", async () => {
     const name = fc.constantFrom("a", "b", "é-ü", "日本", 'x"y\\', "🙂");
     const item = fc.oneof(
       fc.record({ kind: fc.constantFrom("ServiceImport", "Other"), metadata: fc.record({ name }) }),
@@ -551,14 +550,12 @@ describe("re-parsing with a unit memo", () => {
           const texts = [render(one), second].map((text) => (bom ? `\ufeff${text}` : text));
           let memo: UnitGeneration<unknown> | undefined;
           for (const text of texts) {
-            const bytes = Buffer.from(text);
-            const expected = await parseManifestTextAsync(bytes.toString(), fileName, 0);
+            const expected = await parseManifestTextAsync(text, fileName, 0);
             memo = new UnitGeneration(memo?.units);
             assert.deepEqual(
-              await parseManifestAsync(bytes, fileName, 0, identity, memo),
+              await parseManifestTextAsync(text, fileName, 0, identity, memo),
               expected,
             );
-            assert.deepEqual(await parseManifestAsync(bytes, fileName, 0, identity), expected);
           }
         },
       ),
@@ -566,7 +563,7 @@ describe("re-parsing with a unit memo", () => {
     );
   });
 
-  it("cuts YAML documents from the bytes exactly where the text path cuts them (property)", async () => {
+  it("YAML documents remembered by a memo give what a fresh read gives (property)", async () => {
     const value = fc.oneof(
       fc.record({ kind: fc.constantFrom("A", "B"), metadata: fc.record({ name: fc.string() }) }),
       fc.jsonValue({ maxDepth: 2 }),
@@ -592,12 +589,14 @@ describe("re-parsing with a unit memo", () => {
             .map(([doc, sep, junk]) => `${stringifyYaml(doc)}${junk}${sep}`)
             .join("")
             .replaceAll("\n", eol);
-        const bytes = Buffer.from(text);
-        const expected = await parseManifestTextAsync(bytes.toString(), "m.yaml", 0);
+        const expected = await parseManifestTextAsync(text, "m.yaml", 0);
         const memo = new UnitGeneration<unknown>();
-        assert.deepEqual(await parseManifestAsync(bytes, "m.yaml", 0, identity, memo), expected);
+        assert.deepEqual(await parseManifestTextAsync(text, "m.yaml", 0, identity, memo), expected);
         const again = new UnitGeneration(memo.units);
-        assert.deepEqual(await parseManifestAsync(bytes, "m.yaml", 0, identity, again), expected);
+        assert.deepEqual(
+          await parseManifestTextAsync(text, "m.yaml", 0, identity, again),
+          expected,
+        );
       }),
       { numRuns: 300 },
     );
