@@ -18,7 +18,7 @@ export interface DnsListener {
   readonly host: string;
   readonly port: number;
   readonly tcp: TcpListener;
-  readonly udpIo: "batch" | "dgram";
+  readonly udpIo: UdpListener["io"];
   close(): Promise<void>;
 }
 

@@ -20,9 +20,9 @@ import {
   type ParseResult,
   type ValidationProblem,
 } from "../zone/types.js";
+import { parseManifestTextAsync } from "./manifest.js";
 import type { ObjectSink } from "./store.js";
 import { UnitGeneration, type RememberedUnits } from "./unit-memo.js";
-import { parseManifestTextAsync } from "./manifest.js";
 
 export interface FileSourceLog {
   info(obj: object, msg: string): void;
