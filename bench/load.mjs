@@ -4,20 +4,24 @@
 //                       [--outstanding 200] [--servers ours,nsd,dgram,nometrics,dns2] [--out load.json]
 //   ours = UDP through the native batching module (--udp-io batch: fails if it is not built),
 //   dgram = the same server through node:dgram (--udp-io dgram).
-//                       [--latency-runs 1] [--latency-rate <qps>]
+//                       [--latency-runs 1] [--latency-rate <qps>] [--latency-method probe|dnsperf]
 //   BENCH_BASELINE_DIST=<saved dist> adds server "baseline" (an earlier build) for before/after.
 //
 // Needs the Debian packages dnsperf, nsd (and util-linux for taskset); installs nothing.
 // Generates ~N services × 3 clusters (20% headless), writes the manifest our server loads and
 // the NSD zone written from the same snapshot with toZoneFile, builds a dnsperf query mix, then
 // runs each server in turn pinned to core 1 with dnsperf pinned to core 0, alternating servers
-// round by round, each run bounded by -l seconds. Then latency at 50% of our peak rate.
+// round by round, each run bounded by -l seconds. Then latency at 50% of our peak rate: by
+// default dnsperf sends the load minus 1,000 QPS and bench/probe.c (built with cc) times 1,000
+// paced queries a second alongside it; --latency-method dnsperf times every response with
+// dnsperf -v instead, whose tail on this VM is mostly dnsperf's own (see bench/README.md).
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   RESULTS_DIR,
+  buildProbe,
   dist,
   dnsperf,
   ensureResultsDir,
@@ -26,6 +30,7 @@ import {
   median,
   percentile,
   pinSelf,
+  probeLatency,
   requireTools,
   rssMiB,
   treeCpuSeconds,
@@ -57,11 +62,22 @@ const OUT = option("out", "load.json");
 const LATENCY_RUNS = Number(option("latency-runs", "1"));
 // 0 = half of our best QPS in the throughput rounds.
 const LATENCY_RATE = Number(option("latency-rate", "0"));
+const LATENCY_METHOD = option("latency-method", "probe");
+const PROBE_RATE = 1000;
+if (LATENCY_METHOD !== "probe" && LATENCY_METHOD !== "dnsperf") {
+  console.error(`bench: --latency-method must be probe or dnsperf, not ${LATENCY_METHOD}`);
+  process.exit(2);
+}
 const WARMUP_SECONDS = 2;
 const ENDPOINTS = 3;
 const HEADLESS_ENDPOINTS = 2;
 
-requireTools(["dnsperf", "taskset", ...(SERVERS.includes("nsd") ? ["nsd", "nsd-checkconf"] : [])]);
+requireTools([
+  "dnsperf",
+  "taskset",
+  ...(SERVERS.includes("nsd") ? ["nsd", "nsd-checkconf"] : []),
+  ...(LATENCY_RUNS > 0 && LATENCY_METHOD === "probe" ? ["cc"] : []),
+]);
 ensureResultsDir();
 pinSelf();
 
@@ -90,6 +106,7 @@ console.log(
   `data: ${SERVICES} services × 3 clusters, ${snapshot.nodes.size} names; work dir ${work}`,
 );
 
+const probeBinary = LATENCY_RUNS > 0 && LATENCY_METHOD === "probe" ? buildProbe(work) : "";
 const port = await freePort();
 const nsdConf = SERVERS.includes("nsd") ? writeNsdConfig(work, port, zoneFile) : undefined;
 
@@ -110,7 +127,8 @@ const starters = {
     }),
 };
 
-async function measure(key, { rate, verbose = false, seconds = SECONDS } = {}) {
+/** One pinned run of `key`; `alongside(seconds)` runs concurrently with the measured dnsperf. */
+async function measure(key, { rate, verbose = false, seconds = SECONDS, alongside } = {}) {
   const server = await starters[key]();
   try {
     await dnsperf({
@@ -122,22 +140,25 @@ async function measure(key, { rate, verbose = false, seconds = SECONDS } = {}) {
     });
     const cpuBefore = treeCpuSeconds(server.pid);
     const loadBefore = readFileSync("/proc/loadavg", "utf8").split(" ")[0];
-    const result = await dnsperf({
-      port,
-      queryFile,
-      seconds,
-      clients: CLIENTS,
-      outstanding: OUTSTANDING,
-      rate,
-      verbose,
-    });
+    const [result, alongsideResult] = await Promise.all([
+      dnsperf({
+        port,
+        queryFile,
+        seconds,
+        clients: CLIENTS,
+        outstanding: OUTSTANDING,
+        rate,
+        verbose,
+      }),
+      alongside?.(seconds),
+    ]);
     const cpuSeconds = treeCpuSeconds(server.pid) - cpuBefore;
     // CPU per answered query is robust to other load on the machine; QPS is not.
     result.cpuUsPerQuery = Math.round((cpuSeconds * 1e6 * 100) / result.completed) / 100;
     result.capacityQps = Math.round(result.completed / cpuSeconds);
     result.loadavg = Number(loadBefore);
     const rss = key === "nsd" ? treeRssMiB(server.pid) : rssMiB(server.pid);
-    return { server: server.name, ...result, rssMiB: Math.round(rss * 10) / 10 };
+    return { server: server.name, ...result, rssMiB: Math.round(rss * 10) / 10, alongsideResult };
   } finally {
     await server.stop();
   }
@@ -148,8 +169,9 @@ for (let round = 0; round < ROUNDS; round++) {
   // Alternate the order too, so neither server always runs on a warmer machine.
   const order = round % 2 === 0 ? SERVERS : [...SERVERS].reverse();
   for (const key of order) {
-    const { latencies, ...result } = await measure(key);
+    const { latencies, alongsideResult, ...result } = await measure(key);
     void latencies;
+    void alongsideResult;
     runs.push({ round, key, ...result });
     console.log(
       `round ${round} ${result.server.padEnd(28)} ${result.qps.toFixed(0).padStart(8)} qps  lost ${result.lost}  avg ${result.avgLatencyMs.toFixed(3)} ms  max ${result.maxLatencyMs.toFixed(1)} ms  cpu ${result.cpuUsPerQuery} µs/q (${result.capacityQps} q/cpu-s)  rss ${result.rssMiB} MiB  load ${result.loadavg}`,
@@ -184,36 +206,61 @@ for (let round = 0; round < ROUNDS; round++) {
   if (ours && nsd) roundRatios.push(ours.qps / nsd.qps);
 }
 
-// Latency at half our peak: dnsperf -Q caps the rate, -v gives every response's latency.
-// Tails on a VM move by a few tenths of a ms between identical runs: --latency-runs N repeats
-// the whole set (servers alternated) and the summary gives each server's median p99.
+// Latency at half our peak rate, dnsperf -Q capping the load. The probe method measures the
+// round trips of 1,000 paced queries a second among that load; the dnsperf method takes every
+// response's latency from dnsperf -v. Tails on a VM move by a few tenths of a ms between
+// identical runs: --latency-runs N repeats the whole set (servers alternated) and the summary
+// gives each server's median p99.
 const latency = [];
 const peak = summary.ours?.bestQps;
 const latencyKeys = SERVERS.filter((k) => k === "ours" || k === "nsd" || k === "dgram");
 const latencyOrder = Array.from({ length: LATENCY_RUNS }, (_, run) =>
   run % 2 === 0 ? latencyKeys : [...latencyKeys].reverse(),
 ).flat();
+const toMs = (us) => Math.round(us) / 1000;
+async function measureLatency(key, rate) {
+  const seconds = Math.min(SECONDS, 10);
+  if (LATENCY_METHOD === "probe") {
+    const { alongsideResult: probe, ...result } = await measure(key, {
+      rate: rate - PROBE_RATE,
+      seconds,
+      // Ends a second before dnsperf, so every probe meets the full load.
+      alongside: (s) => probeLatency({ binary: probeBinary, port, queryFile, seconds: s - 1 }),
+    });
+    return {
+      result,
+      samples: probe.received,
+      lost: result.lost + probe.lost,
+      p50Ms: toMs(probe.p50Us),
+      p99Ms: toMs(probe.p99Us),
+      p999Ms: toMs(probe.p999Us),
+      maxMs: toMs(probe.maxUs),
+    };
+  }
+  const { latencies, ...result } = await measure(key, { rate, verbose: true, seconds });
+  const sorted = latencies.sort((a, b) => a - b);
+  const ms = (p) => toMs(percentile(sorted, p) * 1e6);
+  return {
+    result,
+    samples: sorted.length,
+    lost: result.lost,
+    p50Ms: ms(50),
+    p99Ms: ms(99),
+    p999Ms: ms(99.9),
+    maxMs: ms(100),
+  };
+}
 if (peak !== undefined) {
   const rate = LATENCY_RATE || Math.round(peak / 2);
   for (const key of latencyOrder) {
-    const { latencies, ...result } = await measure(key, {
-      rate,
-      verbose: true,
-      seconds: Math.min(SECONDS, 10),
-    });
-    const sorted = latencies.sort((a, b) => a - b);
-    const ms = (p) => Math.round(percentile(sorted, p) * 1e6) / 1e3;
+    const { result, ...measured } = await measureLatency(key, rate);
     latency.push({
       key,
       server: result.server,
+      method: LATENCY_METHOD,
       rate,
-      qps: Math.round(result.qps),
-      lost: result.lost,
-      samples: sorted.length,
-      p50Ms: ms(50),
-      p99Ms: ms(99),
-      p999Ms: ms(99.9),
-      maxMs: ms(100),
+      qps: Math.round(result.qps) + (LATENCY_METHOD === "probe" ? PROBE_RATE : 0),
+      ...measured,
     });
     console.log(`latency at ${rate} qps: ${JSON.stringify(latency.at(-1))}`);
   }
@@ -249,6 +296,10 @@ const report = {
     dnsperf: `-l ${SECONDS} -c ${CLIENTS} -q ${OUTSTANDING} -T 1 (after a ${WARMUP_SECONDS} s warm-up run)`,
     rounds: ROUNDS,
     pinning: "server taskset -c 1, dnsperf taskset -c 0",
+    latencyMethod:
+      LATENCY_METHOD === "probe"
+        ? `dnsperf -Q (rate - ${PROBE_RATE}) plus bench/probe.c at ${PROBE_RATE} paced queries/s`
+        : "dnsperf -Q rate -v",
   },
   runs,
   summary,

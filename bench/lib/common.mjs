@@ -56,6 +56,7 @@ const TOOL_PACKAGES = {
   nsd: "nsd",
   "nsd-checkzone": "nsd",
   taskset: "util-linux",
+  cc: "gcc",
 };
 
 /** Exit 2 with a clear message when a tool is missing; never installs anything. */
@@ -351,6 +352,42 @@ export async function dnsperf({
     closeSync(out);
     rmSync(outDir, { recursive: true, force: true });
   }
+}
+
+/** Compiles bench/probe.c into dir (each run, so it always matches the source); returns its path. */
+export function buildProbe(dir) {
+  const source = join(dirname(fileURLToPath(import.meta.url)), "..", "probe.c");
+  const binary = join(dir, "probe");
+  const result = spawnSync("cc", ["-O2", "-Wall", "-o", binary, source], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`bench: cc could not build the probe: ${result.stderr}`);
+  return binary;
+}
+
+/**
+ * Paced single-query probe on the client core (see bench/probe.c): `rate` queries per second
+ * for `seconds`, each round trip timed on its own socket. Resolves to its JSON line.
+ */
+export async function probeLatency({ binary, port, queryFile, seconds, rate = 1000 }) {
+  installCleanup();
+  const intervalUs = Math.round(1e6 / rate);
+  const count = Math.max(1, Math.floor(seconds * rate));
+  const child = spawn(
+    "taskset",
+    ["-c", CLIENT_CORE, binary, String(port), queryFile, String(intervalUs), String(count), "1000"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  children.add(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk) => (stderr = (stderr + chunk.toString()).slice(-4096)));
+  // Bounded: count probes, each waited for at most 1 s; the kill is a safety net.
+  const guard = setTimeout(() => child.kill("SIGKILL"), (seconds + 15) * 1000);
+  const code = await new Promise((resolve) => child.on("exit", (exitCode) => resolve(exitCode)));
+  clearTimeout(guard);
+  children.delete(child);
+  if (code !== 0) throw new Error(`probe exited ${code}: ${stderr}`);
+  return JSON.parse(stdout);
 }
 
 export function parseDnsperf(text) {
