@@ -1,17 +1,17 @@
 // Memory, load time, rebuild time and update latency as the ClusterSet grows (issue 6).
 //
 //   node --import tsx bench/scale.mjs [--sizes 100,1000,10000] [--endpoints 10] [--updates 50]
-//                                      [--file-updates 10] [--seconds 5] [--sources file,kube]
+//                                      [--file-updates 20] [--seconds 5] [--sources file,folder,kube]
 //
 // For each size: N ServiceImports × 3 clusters × `endpoints` endpoints (20% headless), served by
-// the built server pinned to core 1, loaded from the file source (a JSON List manifest) and from
-// the fake apiserver (kube source, list + watch). Measures time from process start to the first
+// the built server pinned to core 1, loaded from the file source (one JSON List manifest, and
+// a folder of one manifest per namespace) and from the fake apiserver (kube source, list + watch). Measures time from process start to the first
 // answer, RSS (VmRSS) after load, snapshot build time (full and after one change, in-process
 // with the same code), update-visible latency (change one ServiceImport's IP, poll until the
 // answer shows it), and QPS (dnsperf, core 0). Writes bench/results/scale.json and scale.svg.
 // tsx is needed only to run the fake apiserver from test/support in this process.
 
-import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -47,11 +47,13 @@ import { writeCostCurveSvg } from "./lib/svg.mjs";
 const SIZES = option("sizes", "100,1000,10000").split(",").map(Number);
 const ENDPOINTS = Number(option("endpoints", "10"));
 const UPDATES = Number(option("updates", "200"));
-const FILE_UPDATES = Number(option("file-updates", "10"));
+const FILE_UPDATES = Number(option("file-updates", "20"));
 const SETTLE_SECONDS = Number(option("settle", "10"));
 const SECONDS = Number(option("seconds", "5"));
-const SOURCES = option("sources", "file,kube").split(",");
+const SOURCES = option("sources", "file,folder,kube").split(",");
 const A = 1;
+/** dnsperf's background load while updates run: long enough for the slowest set of updates. */
+const BACKGROUND_SECONDS = 40;
 
 requireTools(["dnsperf", "taskset"]);
 ensureResultsDir();
@@ -125,13 +127,18 @@ async function firstAnswer(server, port) {
   return performance.now() - server.started;
 }
 
-/** Change, then poll (every 2 ms) until the answer shows it; `count` times. */
-async function updateLatencies(port, count, change, base) {
+/**
+ * Change, then poll (every 2 ms) until the answer shows it; `count` times. `prepare(ip)` runs
+ * untimed first (for a file: the new text, whose JSON.stringify is the bench's cost, not ours);
+ * the clock starts at `apply(ip, prepared)`.
+ */
+async function updateLatencies(port, count, apply, base, prepare = async () => undefined) {
   const latencies = [];
   for (let n = 1; n <= count; n++) {
     const ip = ipFor(n, base);
+    const prepared = await prepare(ip);
     const started = performance.now();
-    await change(ip);
+    await apply(ip, prepared);
     await waitForAnswer(port, probeName(), A, (reply) => addressOf(reply) === ip, {
       timeoutMs: 20000,
       intervalMs: 2,
@@ -143,9 +150,83 @@ async function updateLatencies(port, count, change, base) {
   return {
     count,
     p50Ms: round(percentile(latencies, 50)),
+    p90Ms: round(percentile(latencies, 90)),
     p99Ms: round(percentile(latencies, 99)),
     maxMs: round(latencies.at(-1)),
   };
+}
+
+/**
+ * Replace a manifest whole: written beside it, then renamed over it, as editors save and as the
+ * kubelet swaps a mounted ConfigMap. (".next" is not a manifest name, so the source ignores it.)
+ */
+function replaceFile(path, text) {
+  writeFileSync(`${path}.next`, text);
+  renameSync(`${path}.next`, path);
+}
+
+/** One manifest per namespace in `dir`; returns the objects of each file, by file path. */
+function writeFolder(dir, objects) {
+  mkdirSync(dir, { recursive: true });
+  const files = new Map();
+  for (const object of objects) {
+    const path = join(dir, `${object.metadata.namespace}.json`);
+    if (!files.has(path)) files.set(path, []);
+    files.get(path).push(object);
+  }
+  for (const [path, group] of files) writeFileSync(path, manifestText(group));
+  return files;
+}
+
+/**
+ * The file source from `source` (a file or a folder): first answer, RSS, QPS, then updates of
+ * service 0 (`fileOf` says which file holds it and what that file's objects are) under a
+ * background load, each a whole-file replace.
+ */
+async function measureFileSource(source, queryFile, fileOf) {
+  const port = await freePort();
+  const server = startServer(["--source", `file:${source}`], port);
+  try {
+    const readyMs = await firstAnswer(server, port);
+    await sleep(500);
+    const rssLoaded = rssMiB(server.child.pid);
+    const rssSettled = await settledRss(server.child.pid);
+    await dnsperf({ port, queryFile, seconds: 2 }); // warm-up: JIT and answer cache
+    const load = await dnsperf({ port, queryFile, seconds: SECONDS });
+    const rssAfterLoad = rssMiB(server.child.pid);
+    // One 57 MB file takes up to ~3 s per edit (written, renamed, re-read): room for all of them.
+    const seconds = BACKGROUND_SECONDS + FILE_UPDATES * 3;
+    const background = dnsperf({ port, queryFile, seconds, rate: 10000 });
+    await sleep(500);
+    const { path, objects } = fileOf();
+    const index = objects.findIndex(
+      (o) => o.kind === "ServiceImport" && o.metadata.name === "svc-0",
+    );
+    const updates = await updateLatencies(
+      port,
+      FILE_UPDATES,
+      async (_ip, text) => replaceFile(path, text),
+      250,
+      async (ip) => {
+        objects[index] = withIp(objects[index], ip);
+        return manifestText(objects);
+      },
+    );
+    const backgroundLoad = await background;
+    return {
+      firstAnswerMs: round(readyMs),
+      rssMiB: round(rssLoaded),
+      rssSettledMiB: round(rssSettled),
+      rssAfterLoadMiB: round(rssAfterLoad),
+      qps: Math.round(load.qps),
+      lost: load.lost,
+      update: updates,
+      backgroundQps: Math.round(backgroundLoad.qps),
+      backgroundLost: backgroundLoad.lost,
+    };
+  } finally {
+    await stopChild(server.child);
+  }
 }
 
 const round = (value, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -197,40 +278,21 @@ for (const size of SIZES) {
   console.log(`${size} services: build ${JSON.stringify(row.build)}`);
 
   if (SOURCES.includes("file")) {
-    const port = await freePort();
-    const server = startServer(["--source", `file:${manifest}`], port);
-    try {
-      const readyMs = await firstAnswer(server, port);
-      await sleep(500);
-      const rssLoaded = rssMiB(server.child.pid);
-      const rssSettled = await settledRss(server.child.pid);
-      await dnsperf({ port, queryFile, seconds: 2 }); // warm-up: JIT and answer cache
-      const load = await dnsperf({ port, queryFile, seconds: SECONDS });
-      const rssAfterLoad = rssMiB(server.child.pid);
-      let current = objects[0];
-      const updates = await updateLatencies(
-        port,
-        FILE_UPDATES,
-        async (ip) => {
-          current = withIp(current, ip);
-          objects[0] = current;
-          writeFileSync(manifest, manifestText(objects));
-        },
-        250,
-      );
-      row.file = {
-        firstAnswerMs: round(readyMs),
-        rssMiB: round(rssLoaded),
-        rssSettledMiB: round(rssSettled),
-        rssAfterLoadMiB: round(rssAfterLoad),
-        qps: Math.round(load.qps),
-        lost: load.lost,
-        update: updates,
-      };
-      console.log(`  file: ${JSON.stringify(row.file)}`);
-    } finally {
-      await stopChild(server.child);
-    }
+    row.file = await measureFileSource(manifest, queryFile, () => ({ path: manifest, objects }));
+    console.log(`  file: ${JSON.stringify(row.file)}`);
+  }
+
+  if (SOURCES.includes("folder")) {
+    const folder = join(work, `clusterset-${size}`);
+    const files = writeFolder(folder, objects);
+    const { namespace } = serviceName(0);
+    const path = join(folder, `${namespace}.json`);
+    row.folder = await measureFileSource(folder, queryFile, () => ({
+      path,
+      objects: files.get(path),
+    }));
+    row.folder.files = files.size;
+    console.log(`  folder: ${JSON.stringify(row.folder)}`);
   }
 
   if (SOURCES.includes("kube")) {
@@ -246,12 +308,7 @@ for (const size of SIZES) {
         const rssLoaded = rssMiB(server.child.pid);
         const rssSettled = await settledRss(server.child.pid);
         // Updates while dnsperf keeps a steady background load (a quarter of our idle QPS at 1k).
-        const background = dnsperf({
-          port,
-          queryFile,
-          seconds: Math.max(SECONDS, 30),
-          rate: 10000,
-        });
+        const background = dnsperf({ port, queryFile, seconds: BACKGROUND_SECONDS, rate: 10000 });
         await sleep(500);
         let current = objects[0];
         const updates = await updateLatencies(
@@ -295,7 +352,7 @@ writeFileSync(join(RESULTS_DIR, "scale.json"), `${JSON.stringify(report, null, 2
 writeFileSync(join(RESULTS_DIR, "scale.svg"), writeCostCurveSvg(rows));
 
 console.log(
-  "\nservices  endpoints  first answer (file/kube)  RSS MiB (file/kube)  CoreDNS MiB  QPS  full build  1-change build  update p50/p99 file  update p50/p99 kube",
+  "\nservices  endpoints  first answer (file/kube)  RSS MiB (file/kube)  CoreDNS MiB  QPS  full build  1-change build  update p50/p99 file  update p50/p99 folder  update p50/p99 kube",
 );
 for (const r of rows) {
   console.log(
@@ -309,6 +366,7 @@ for (const r of rows) {
       `${r.build.fullMs} ms`.padStart(11),
       `${r.build.oneChangeP50Ms} ms`.padStart(15),
       `${r.file?.update.p50Ms ?? "-"}/${r.file?.update.p99Ms ?? "-"} ms`.padStart(20),
+      `${r.folder?.update.p50Ms ?? "-"}/${r.folder?.update.p99Ms ?? "-"} ms`.padStart(22),
       `${r.kube?.update.p50Ms ?? "-"}/${r.kube?.update.p99Ms ?? "-"} ms`.padStart(20),
     ].join(" "),
   );

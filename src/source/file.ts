@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { watch, type BigIntStats, type FSWatcher } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { parseObject } from "../zone/objects.js";
 import {
   objectKey,
@@ -59,6 +59,15 @@ const MAX_DUPLICATE_WARNINGS = 10;
 /** Errors quoted in one log line or exception; the count says how many there were. */
 const MAX_ERRORS_QUOTED = 5;
 const REWATCH_DELAY_MS = 1000;
+/**
+ * Wait after a rename onto an input's name: such a file is complete the moment it appears
+ * (see onFolderEvent), so this only gathers the other events of the same save.
+ */
+const REPLACED_DELAY_MS = 10;
+/** Files looked at (stat, and read if changed) at the same time. */
+const READ_CONCURRENCY = 16;
+/** A kubelet-mounted ConfigMap updates by swapping this link to a new folder of files. */
+const CONFIGMAP_DATA_LINK = "..data";
 /** Reading a large file gives the event loop back this often, so DNS answers keep flowing. */
 const YIELD_EVERY_MS = 20;
 
@@ -88,6 +97,11 @@ interface FileIdentity {
 interface ParsedFile extends FileIdentity {
   /** One entry per object, in file order. */
   results: readonly Converted[];
+  /**
+   * objectKey of each result's object (undefined where there is none), made once per parse
+   * rather than by every load for all files' objects; equal keys show an edit kept the shape.
+   */
+  keys: readonly (string | undefined)[];
   /** What each document or List item converted to, for parsing the next version. */
   units: RememberedUnits<Converted>;
 }
@@ -117,6 +131,13 @@ interface Load {
   problems: ValidationProblem[];
   ignored: number;
   duplicates: { key: string; files: [string, string] }[];
+  /**
+   * Every object with a key, in file order, a duplicate's earlier copies blanked out: what
+   * `objects` was cut from. files[i]'s objects start at keptStart[i]. The next load of files
+   * with the same keys reuses it (see sameShapeLoad).
+   */
+  kept: (ClusterObject | undefined)[];
+  keptStart: number[];
 }
 
 class LoadError extends Error {
@@ -151,6 +172,11 @@ interface Listing {
   paths: string[];
 }
 
+/** A name a folder source reads: a manifest extension, not hidden (editor droppings are). */
+function isManifestFileName(name: string): boolean {
+  return MANIFEST_FILE.test(name) && !name.startsWith(".");
+}
+
 /** The manifest files behind `path`, sorted; editor droppings and hidden files are left out. */
 async function listFiles(path: string): Promise<Listing> {
   const info = await stat(path);
@@ -161,7 +187,7 @@ async function listFiles(path: string): Promise<Listing> {
     // Symbolic links count: a ConfigMap mounted as a folder is links into "..data/".
     .filter((entry) => entry.isFile() || entry.isSymbolicLink())
     .map((entry) => entry.name)
-    .filter((name) => MANIFEST_FILE.test(name) && !name.startsWith("."))
+    .filter(isManifestFileName)
     .sort()
     .map((name) => join(path, name));
   return { isFolder: true, paths };
@@ -241,14 +267,21 @@ async function readFiles(
   const files: FileVersion[] = [];
   const errors: string[] = [];
   let filesRead = 0;
-  for (const name of listing.paths) {
-    try {
-      const { file, read } = await readManifestFile(name, known.get(name), settleMs);
-      files.push(file);
-      if (read) filesRead++;
-    } catch (error) {
-      errors.push(`${name}: ${describeError(error)}`);
-    }
+  // A few at a time: a folder of 400 files looked at one by one took 20-40 ms of round trips
+  // to the thread pool on every re-read, most of an edit's cost.
+  for (let at = 0; at < listing.paths.length; at += READ_CONCURRENCY) {
+    const names = listing.paths.slice(at, at + READ_CONCURRENCY);
+    const reads = await Promise.allSettled(
+      names.map((name) => readManifestFile(name, known.get(name), settleMs)),
+    );
+    reads.forEach((outcome, i) => {
+      if (outcome.status === "rejected") {
+        errors.push(`${names[i]}: ${describeError(outcome.reason)}`);
+        return;
+      }
+      files.push(outcome.value.file);
+      if (outcome.value.read) filesRead++;
+    });
   }
   if (errors.length > 0) throw new LoadError(errors);
   return { isFolder: listing.isFolder, files, filesRead };
@@ -291,19 +324,36 @@ async function parseFiles(
     // After a parse error the load is thrown away; the rest is only read to report all errors.
     if (errors.length > 0) continue;
     const { name, stamp, settled, digest } = file;
-    parsed.push({ name, stamp, settled, digest, results: result.objects, units: memo.units });
+    parsed.push({
+      name,
+      stamp,
+      settled,
+      digest,
+      results: result.objects,
+      keys: result.objects.map((converted) =>
+        converted?.object === undefined ? undefined : objectKey(converted.object),
+      ),
+      units: memo.units,
+    });
   }
   if (errors.length > 0) throw new LoadError(errors);
   return { files: parsed, unitsParsed };
 }
 
-/** Parse what `read` found changed, and gather all files into one load; throws LoadError. */
+/**
+ * Parse what `read` found changed, and gather all files into one load (from `previous`, the
+ * last good load, where the keys allow); throws LoadError.
+ */
 async function parseLoad(
   read: { files: readonly FileVersion[]; filesRead: number },
   digest: string,
+  previous?: Load,
 ): Promise<Load> {
   const { files, unitsParsed } = await parseFiles(read.files);
-  return buildLoad(files, digest, { filesRead: read.filesRead, unitsParsed });
+  const work = { filesRead: read.filesRead, unitsParsed };
+  return (
+    (previous && sameShapeLoad(files, digest, work, previous)) ?? buildLoad(files, digest, work)
+  );
 }
 
 /** Everything the parsed files hold, the last of duplicate objects winning. */
@@ -312,32 +362,94 @@ function buildLoad(
   digest: string,
   work: { filesRead: number; unitsParsed: number },
 ): Load {
-  const byKey = new Map<string, { object: ClusterObject; file: string }>();
-  const problems: ValidationProblem[] = [];
+  // Objects in file order, each with the file it came from; a key's earlier copy is blanked
+  // out, so the survivor sits where the last copy was, as kubectl apply would leave it.
+  const kept: (ClusterObject | undefined)[] = [];
+  const keptFrom: string[] = [];
+  const keptStart: number[] = [];
+  const indexOf = new Map<string, number>();
   const duplicates: Load["duplicates"] = [];
-  let ignored = 0;
   for (const file of files) {
-    for (const result of file.results) {
-      if (result === undefined) {
-        ignored++;
-        continue;
-      }
-      problems.push(...result.problems);
-      if (result.object === undefined) continue;
-      const key = objectKey(result.object);
-      const earlier = byKey.get(key);
+    keptStart.push(kept.length);
+    const { results, keys } = file;
+    for (let i = 0; i < results.length; i++) {
+      const key = keys[i];
+      if (key === undefined) continue;
+      const earlier = indexOf.get(key);
       if (earlier !== undefined) {
-        duplicates.push({ key, files: [earlier.file, file.name] });
-        // Delete first so the survivor sits where the last copy was, as kubectl apply would leave it.
-        byKey.delete(key);
+        duplicates.push({ key, files: [keptFrom[earlier]!, file.name] });
+        kept[earlier] = undefined;
       }
-      byKey.set(key, { object: result.object, file: file.name });
+      indexOf.set(key, kept.length);
+      kept.push(results[i]!.object);
+      keptFrom.push(file.name);
     }
   }
+  return loadOf(files, digest, work, { kept, keptStart, duplicates });
+}
 
+/**
+ * The load of `files` made from `previous` without keying every object again, when each file
+ * holds objects under the same keys in the same order as in `previous` (an edit that changed
+ * what objects say, not which objects there are: the usual edit). Then the duplicates are
+ * the same and every object sits where its predecessor sat. Undefined when the keys differ.
+ * At 40k objects this saves a 40k-entry Map per reload (tens of ms here).
+ */
+function sameShapeLoad(
+  files: ParsedFile[],
+  digest: string,
+  work: { filesRead: number; unitsParsed: number },
+  previous: Load,
+): Load | undefined {
+  if (files.length !== previous.files.length) return undefined;
+  const changed: number[] = [];
+  for (let f = 0; f < files.length; f++) {
+    const file = files[f]!;
+    const before = previous.files[f]!;
+    if (file.name !== before.name) return undefined;
+    if (file.keys === before.keys) continue;
+    if (!sameKeys(file.keys, before.keys)) return undefined;
+    changed.push(f);
+  }
+  const kept = previous.kept.slice();
+  for (const f of changed) {
+    const { results, keys } = files[f]!;
+    let at = previous.keptStart[f]!;
+    for (let i = 0; i < results.length; i++) {
+      if (keys[i] === undefined) continue;
+      // A blanked-out earlier copy of a duplicate stays blanked out.
+      if (kept[at] !== undefined) kept[at] = results[i]!.object;
+      at++;
+    }
+  }
+  const { duplicates, keptStart } = previous;
+  return loadOf(files, digest, work, { kept, keptStart, duplicates });
+}
+
+function sameKeys(a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The load of `files` whose kept objects are `layout.kept`. */
+function loadOf(
+  files: ParsedFile[],
+  digest: string,
+  work: { filesRead: number; unitsParsed: number },
+  layout: Pick<Load, "kept" | "keptStart" | "duplicates">,
+): Load {
+  const problems: ValidationProblem[] = [];
+  let ignored = 0;
+  for (const file of files)
+    for (const result of file.results) {
+      if (result === undefined) ignored++;
+      else if (result.problems.length > 0) problems.push(...result.problems);
+    }
   const objects = new Map<ObjectKind, ClusterObject[]>(KINDS.map((kind) => [kind, []]));
-  for (const { object } of byKey.values()) objects.get(object.kind)?.push(object);
-  return { digest, files, ...work, objects, problems, ignored, duplicates };
+  for (const object of layout.kept)
+    if (object !== undefined) objects.get(object.kind)?.push(object);
+  return { digest, files, ...work, objects, problems, ignored, ...layout };
 }
 
 export async function startFileSource(options: FileSourceOptions): Promise<FileSource> {
@@ -366,7 +478,8 @@ class WatchedFileSource implements FileSource {
   private rewatchTimer: NodeJS.Timeout | undefined;
   /** Reloads run one after another; this is the tail of that chain. */
   private queue: Promise<void> = Promise.resolve();
-  private lastGoodDigest: string | undefined;
+  /** What the sink was last handed: the next load starts from it. */
+  private lastGood: Load | undefined;
   /** The digest of the last content that failed, so the same broken file is reported once. */
   private lastFailedDigest: string | undefined;
   private closed = false;
@@ -412,14 +525,16 @@ class WatchedFileSource implements FileSource {
   /**
    * Watch the folder, also when the source is one file: editors save by writing a new file
    * and renaming it over the old one, and a mounted ConfigMap swaps a "..data" link, so the
-   * events that matter are about other names in the folder. Every event leads to a debounced
-   * re-read; the content digest makes a re-read of unchanged files a no-op.
+   * events that matter are about other names in the folder. Every event leads to a re-read
+   * (see onFolderEvent); the content digest makes a re-read of unchanged files a no-op.
    */
   startWatching(): void {
     if (this.closed) return;
     const folder = this.pathIsFolder ? this.path : dirname(this.path);
     try {
-      const watcher = watch(folder, { persistent: false }, () => this.scheduleReload());
+      const watcher = watch(folder, { persistent: false }, (event, name) =>
+        this.onFolderEvent(event, name),
+      );
       watcher.on("error", (error) => {
         this.log.error(
           { path: this.path, err: describeError(error) },
@@ -450,13 +565,32 @@ class WatchedFileSource implements FileSource {
     this.rewatchTimer.unref();
   }
 
-  private scheduleReload(): void {
+  /**
+   * A file written in place may be read half-written, so most events wait for `debounceMs` of
+   * quiet. A rename onto an input's name is how editors, `kubectl ... > tmp && mv` and the
+   * kubelet (its "..data" link) replace a file whole, so it is re-read after a few ms. A file
+   * created under an input's name also shows as a rename, but its writes follow at once as
+   * "change" events, and those put the re-read back to the full quiet time.
+   */
+  private onFolderEvent(event: string, name: string | null): void {
+    const replaced = event === "rename" && name !== null && this.isInputName(name);
+    this.scheduleReload(replaced ? Math.min(REPLACED_DELAY_MS, this.debounceMs) : this.debounceMs);
+  }
+
+  /** Whether a name in the watched folder is (or holds) a file this source reads. */
+  private isInputName(name: string): boolean {
+    if (name === CONFIGMAP_DATA_LINK) return true;
+    if (!this.pathIsFolder) return name === basename(this.path);
+    return isManifestFileName(name);
+  }
+
+  private scheduleReload(delayMs = this.debounceMs): void {
     if (this.closed) return;
     clearTimeout(this.debounceTimer);
     this.debounceTimer = setTimeout(() => {
       this.debounceTimer = undefined;
       void this.reload();
-    }, this.debounceMs);
+    }, delayMs);
     this.debounceTimer.unref();
   }
 
@@ -466,7 +600,7 @@ class WatchedFileSource implements FileSource {
     try {
       const read = await readFiles(this.path, this.known, this.settleMs);
       const digest = digestOfAll(read.files);
-      if (digest === this.lastGoodDigest) {
+      if (digest === this.lastGood?.digest) {
         // The same bytes (a touch, a save without changes): keep the new stamps, so that the
         // next look trusts them instead of reading the files again.
         if (read.files.every(isParsed)) this.known = byName(read.files);
@@ -475,7 +609,7 @@ class WatchedFileSource implements FileSource {
       }
       if (digest === this.lastFailedDigest) return;
       try {
-        const load = await parseLoad(read, digest);
+        const load = await parseLoad(read, digest, this.lastGood);
         if (!this.closed) this.apply(load, started, false);
       } catch (error) {
         this.lastFailedDigest = digest;
@@ -522,7 +656,7 @@ class WatchedFileSource implements FileSource {
     for (const kind of KINDS) this.sink.replace(kind, load.objects.get(kind) ?? []);
     this.sink.markSynced();
     this.known = byName(load.files);
-    this.lastGoodDigest = load.digest;
+    this.lastGood = load;
     this.lastFailedDigest = undefined;
   }
 }

@@ -10,6 +10,8 @@
 import { createHash } from "node:crypto";
 import type { UnitMemo } from "./manifest.js";
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** Units by context, then by key. */
 export type RememberedUnits<T> = ReadonlyMap<string, ReadonlyMap<string, readonly T[]>>;
 
@@ -31,8 +33,15 @@ export class UnitGeneration<T> implements UnitMemo<T> {
   }
 
   keyOf(unit: string): string {
-    // Over UTF-16 code units, which tell every string apart (UTF-8 would merge lone surrogates).
-    return createHash("sha256").update(unit, "utf16le").digest("base64");
+    // UTF-8 hashes half the bytes of UTF-16 and tells apart every string without lone
+    // surrogates, which is all text decoded from a file. A string with any surrogate is hashed
+    // as UTF-16 code units (UTF-8 would turn every lone surrogate into U+FFFD), after another
+    // tag byte, so that its bytes can never pass for a UTF-8 text's.
+    const wellFormed = !SURROGATE.test(unit);
+    return createHash("sha256")
+      .update(wellFormed ? "8" : "6")
+      .update(unit, wellFormed ? "utf8" : "utf16le")
+      .digest("base64");
   }
 
   get(context: string, key: string): readonly T[] | undefined {

@@ -1,5 +1,15 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rename, rm, unlink, utimes, writeFile } from "node:fs/promises";
+import {
+  mkdir,
+  mkdtemp,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  unlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -165,8 +175,9 @@ async function start(
   sink = new RecordingSink(),
   log = new RecordingLog(),
   settleMs?: number,
+  debounceMs = 20,
 ): Promise<{ source: FileSource; sink: RecordingSink; log: RecordingLog }> {
-  const source = await startFileSource({ path, sink, log, debounceMs: 20, settleMs });
+  const source = await startFileSource({ path, sink, log, debounceMs, settleMs });
   sources.push(source);
   return { source, sink, log };
 }
@@ -435,6 +446,23 @@ const importNames = (objects: readonly Converted[]): string[] =>
 describe("re-parsing with a unit memo", () => {
   const imports = (count: number): object[] =>
     Array.from({ length: count }, (_, i) => importJson(`svc-${i}`, `10.42.0.${i}`));
+
+  it("keys units apart that UTF-8 alone would merge or confuse", () => {
+    const memo = new UnitGeneration();
+    const distinct = [
+      // Lone surrogates: UTF-8 turns both into U+FFFD.
+      "\uD800",
+      "\uDFFF",
+      "\uFFFD",
+      // The UTF-16 bytes of the first (00 D8 A5 00) are the UTF-8 bytes of the second.
+      "\uD800\u00A5",
+      "\u0000\u0625\u0000",
+      "kind: List",
+      "kind: list",
+    ];
+    assert.equal(new Set(distinct.map((unit) => memo.keyOf(unit))).size, distinct.length);
+    assert.equal(memo.keyOf("a: \u{1F600}"), memo.keyOf("a: \u{1F600}"));
+  });
 
   it("parses only the List item that changed, and gives the same objects for the rest", async () => {
     const before = imports(5);
@@ -891,6 +919,48 @@ describe("file source", () => {
     assert.deepEqual(log.at("error"), []);
   });
 
+  it("re-reads a file renamed into place at once, and waits for quiet after a write in place", async () => {
+    // A long quiet time, so "at once" and "after the quiet time" cannot be confused.
+    const quietMs = 1500;
+    const path = join(dir, "set.yaml");
+    await writeFile(path, importYaml("a", "10.42.0.1"));
+    const { sink } = await start(path, undefined, undefined, undefined, quietMs);
+
+    const temporary = join(dir, ".set.yaml.tmp");
+    await writeFile(temporary, importYaml("b", "10.42.0.2"));
+    const renamedAt = Date.now();
+    await rename(temporary, path);
+    await waitFor("b", () => sink.names("ServiceImport").join() === "demo/b");
+    assert.ok(
+      Date.now() - renamedAt < quietMs / 2,
+      `rename seen after ${Date.now() - renamedAt} ms`,
+    );
+
+    // Written in place (it could be half-written when read): not before the quiet time.
+    const writtenAt = Date.now();
+    await writeFile(path, importYaml("c", "10.42.0.3"));
+    await waitFor("c", () => sink.names("ServiceImport").join() === "demo/c", quietMs * 4);
+    assert.ok(Date.now() - writtenAt >= quietMs, `write seen after ${Date.now() - writtenAt} ms`);
+  });
+
+  it("follows a mounted ConfigMap's swap of its ..data link at once", async () => {
+    // The kubelet's layout: <key> -> ..data/<key>, ..data -> ..<timestamp>/, swapped by rename.
+    await mkdir(join(dir, "..2026_01"));
+    await writeFile(join(dir, "..2026_01", "set.yaml"), importYaml("a", "10.42.0.1"));
+    await symlink("..2026_01", join(dir, "..data"));
+    await symlink(join("..data", "set.yaml"), join(dir, "set.yaml"));
+    const { sink } = await start(dir, undefined, undefined, undefined, 1500);
+    assert.deepEqual(sink.names("ServiceImport"), ["demo/a"]);
+
+    await mkdir(join(dir, "..2026_02"));
+    await writeFile(join(dir, "..2026_02", "set.yaml"), importYaml("b", "10.42.0.2"));
+    await symlink("..2026_02", join(dir, "..data_tmp"));
+    const swappedAt = Date.now();
+    await rename(join(dir, "..data_tmp"), join(dir, "..data"));
+    await waitFor("b", () => sink.names("ServiceImport").join() === "demo/b");
+    assert.ok(Date.now() - swappedAt < 750, `swap seen after ${Date.now() - swappedAt} ms`);
+  });
+
   it("follows files appearing in and leaving a folder", async () => {
     await writeFile(join(dir, "a.yaml"), importYaml("a", "10.42.0.1"));
     const { sink } = await start(dir);
@@ -1044,6 +1114,81 @@ describe("file source re-reads what changed", () => {
 
   /** Files written now are not settled yet; a few ms later (with settleMs 0) they are. */
   const settle = (): Promise<void> => sleep(10);
+
+  it("a reload gives what a fresh start on the same folder gives, duplicates too (property)", async () => {
+    // Three files drawing names from a pool of four, so the same object often sits in two
+    // files; edits change addresses (the same keys: the reuse path), drop or add objects, or
+    // leave a file unchanged. After each reload the sink must hold exactly what a new source
+    // reading the folder from scratch gives, in the same order.
+    const document = fc.record({
+      name: fc.constantFrom("a", "b", "c", "d"),
+      octet: fc.integer({ min: 1, max: 250 }),
+      invalid: fc.boolean(),
+    });
+    const folderState = fc.array(fc.array(document, { maxLength: 4 }), {
+      minLength: 3,
+      maxLength: 3,
+    });
+    type Doc = { name: string; octet: number; invalid: boolean };
+    const render = (docs: Doc[]): string =>
+      docs
+        .map(({ name, octet, invalid }) =>
+          importYaml(name, invalid ? "10.42.0" : `10.42.0.${octet}`),
+        )
+        .join("---\n");
+    const seen = (sink: RecordingSink): string[] =>
+      sink.imports.map((i) => `${i.name}=${i.ips.join()}`);
+    const warnings = (lines: readonly LogLine[]): string[] =>
+      lines.filter((l) => l.level === "warn").map((l) => `${l.msg} ${JSON.stringify(l.obj)}`);
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        folderState,
+        fc.array(
+          fc.record({ keep: fc.constantFrom("names", "counts", "nothing"), state: folderState }),
+          {
+            minLength: 1,
+            maxLength: 4,
+          },
+        ),
+        async (first, edits) => {
+          const folder = join(dir, `run-${run++}`);
+          await mkdir(folder);
+          const write = (state: Doc[][]): Promise<void[]> =>
+            Promise.all(state.map((docs, i) => writeFile(join(folder, `${i}.yaml`), render(docs))));
+          await write(first);
+          const { source, sink, log } = await start(folder, undefined, undefined, 0);
+          let current: Doc[][] = first;
+          for (const { keep, state } of edits) {
+            // Keep every file's names and move addresses (the usual edit), or keep how many
+            // documents each file has and draw new names, or replace everything.
+            const pick = (i: number, j: number): Doc | undefined => state[i]?.[j];
+            if (keep === "names")
+              current = current.map((docs, i) =>
+                docs.map((doc, j) => ({ ...doc, octet: pick(i, j)?.octet ?? doc.octet })),
+              );
+            else if (keep === "counts")
+              current = current.map((docs, i) =>
+                docs.map((doc, j) => ({ ...doc, name: pick(i, j)?.name ?? doc.name })),
+              );
+            else current = state;
+            await write(current);
+            const linesBefore = log.lines.length;
+            await source.reload();
+            const fresh = await start(folder, undefined, new RecordingLog(), 0);
+            assert.deepEqual(seen(sink), seen(fresh.sink));
+            // The same duplicate warnings, when the reload found a change to load.
+            const reloadLines = log.lines.slice(linesBefore);
+            if (reloadLines.some((l) => l.msg === "file source reloaded"))
+              assert.deepEqual(warnings(reloadLines), warnings(fresh.log.lines));
+            fresh.source.close();
+          }
+          source.close();
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
 
   it("parses only the List item that changed and hands the sink the same objects for the rest", async () => {
     const path = join(dir, "list.json");
