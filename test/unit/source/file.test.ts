@@ -1256,6 +1256,18 @@ describe("file source re-reads what changed", () => {
     assert.deepEqual(lastReload(log), { filesRead: 2, unitsParsed: 1 });
   });
 
+  it("looks once more when the files have settled, so the first edit reads only its file", async () => {
+    for (const name of ["a", "b"])
+      await writeFile(join(dir, `${name}.yaml`), importYaml(name, "10.42.0.1"));
+    const settleMs = 300;
+    const { source, log } = await start(dir, undefined, undefined, settleMs);
+    // Written just now: their times cannot vouch for them yet. After settleMs they can.
+    await sleep(settleMs + 400);
+    await writeFile(join(dir, "b.yaml"), importYaml("b", "10.42.0.2"));
+    await source.reload();
+    assert.deepEqual(lastReload(log), { filesRead: 1, unitsParsed: 1 });
+  });
+
   it("still knows the last good version's items after a failed re-read", async () => {
     const path = join(dir, "list.json");
     const items = Array.from({ length: 10 }, (_, i) => importJson(`svc-${i}`, `10.42.0.${i}`));
