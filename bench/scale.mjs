@@ -2,6 +2,7 @@
 //
 //   node --import tsx bench/scale.mjs [--sizes 100,1000,10000] [--endpoints 10] [--updates 50]
 //                                      [--file-updates 20] [--seconds 5] [--sources file,folder,kube]
+//                                      [--server-args "<more server flags>"]
 //
 // For each size: N ServiceImports × 3 clusters × `endpoints` endpoints (20% headless), served by
 // the built server pinned to core 1, loaded from the file source (one JSON List manifest, and
@@ -51,6 +52,8 @@ const FILE_UPDATES = Number(option("file-updates", "20"));
 const SETTLE_SECONDS = Number(option("settle", "10"));
 const SECONDS = Number(option("seconds", "5"));
 const SOURCES = option("sources", "file,folder,kube").split(",");
+/** More flags for every server, to try settings (e.g. --server-args "--cache-size 16"). */
+const SERVER_ARGS = option("server-args", "").split(" ").filter(Boolean);
 const A = 1;
 /** dnsperf's background load while updates run: long enough for the slowest set of updates. */
 const BACKGROUND_SECONDS = 40;
@@ -102,6 +105,7 @@ function startServer(args, port) {
     "--lameduck",
     "0",
     ...args,
+    ...SERVER_ARGS,
   ]);
   return { child, started };
 }
@@ -129,7 +133,7 @@ async function firstAnswer(server, port) {
 
 /**
  * Change, then poll (every 2 ms) until the answer shows it; `count` times. `prepare(ip)` runs
- * untimed first (for a file: the new text, whose JSON.stringify is the bench's cost, not ours);
+ * untimed first (for a file: writing the new text beside the old, the bench's cost, not ours);
  * the clock starts at `apply(ip, prepared)`.
  */
 async function updateLatencies(port, count, apply, base, prepare = async () => undefined) {
@@ -157,14 +161,11 @@ async function updateLatencies(port, count, apply, base, prepare = async () => u
 }
 
 /**
- * Replace a manifest whole: written beside it, then renamed over it, as editors save and as the
- * kubelet swaps a mounted ConfigMap. (".next" is not a manifest name, so the source ignores it.)
+ * Replace a manifest whole, as editors save and as the kubelet swaps a mounted ConfigMap: the
+ * new text is written beside it (untimed), then renamed over it (timed from here). ".next" is
+ * not a manifest name, so the source ignores the file until the rename.
  */
-function replaceFile(path, text) {
-  writeFileSync(`${path}.next`, text);
-  renameSync(`${path}.next`, path);
-}
-
+const nextPath = (path) => `${path}.next`;
 /** One manifest per namespace in `dir`; returns the objects of each file, by file path. */
 function writeFolder(dir, objects) {
   mkdirSync(dir, { recursive: true });
@@ -205,11 +206,11 @@ async function measureFileSource(source, queryFile, fileOf) {
     const updates = await updateLatencies(
       port,
       FILE_UPDATES,
-      async (_ip, text) => replaceFile(path, text),
+      async () => renameSync(nextPath(path), path),
       250,
       async (ip) => {
         objects[index] = withIp(objects[index], ip);
-        return manifestText(objects);
+        writeFileSync(nextPath(path), manifestText(objects));
       },
     );
     const backgroundLoad = await background;
