@@ -222,7 +222,8 @@ async function measureLatency(key, rate) {
   const seconds = Math.min(SECONDS, 10);
   if (LATENCY_METHOD === "probe") {
     const { alongsideResult: probe, ...result } = await measure(key, {
-      rate: rate - PROBE_RATE,
+      // At least 1 QPS of dnsperf load, should --latency-rate be at or below the probe's own rate.
+      rate: Math.max(1, rate - PROBE_RATE),
       seconds,
       // Ends a second before dnsperf, so every probe meets the full load.
       alongside: (s) => probeLatency({ binary: probeBinary, port, queryFile, seconds: s - 1 }),
