@@ -150,7 +150,12 @@ const FLAGS = {
     help: "UDP I/O: native recvmmsg/sendmmsg batches (Linux, built by npm install) or node:dgram; auto = batch if built",
     default: "auto",
   },
-  "cache-size": { type: "string", arg: "<MiB>", help: "encoded-answer cache size", default: "64" },
+  "cache-size": {
+    type: "string",
+    arg: "<MiB>",
+    help: "memory for the encoded-answer cache",
+    default: "64",
+  },
   "server-id": {
     type: "string",
     arg: "<text>",

@@ -570,7 +570,7 @@ export class Metrics {
     });
     new Gauge({
       name: `${PREFIX}cache_size_bytes`,
-      help: "The size of the answer cache in bytes.",
+      help: "The memory the answer cache takes in bytes: replies, keys and a measured per-entry overhead.",
       registers,
       collect() {
         this.set(state.bytes);

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { startApp, type App } from "../../src/app.js";
 import { createLogger } from "../../src/observe/log.js";
+import { ENTRY_OVERHEAD_BYTES } from "../../src/server/cache.js";
 import { buildQuery, decode, query, TcpClient } from "../support/dns-client.js";
 import { RCODE } from "../support/expect.js";
 import { endpointSlice, serviceImport } from "../support/k8s-objects.js";
@@ -238,9 +239,9 @@ describe("resource limits: answer cache bounded by --cache-size 1 (CLI child pro
     const misses = metricValue(metrics, "clusterset_dns_cache_misses_total");
     const evictions = metricValue(metrics, "clusterset_dns_cache_evictions_total");
     const missesDuring = misses - metricValue(metricsBefore, "clusterset_dns_cache_misses_total");
-    // Each entry costs at least its reply plus twice the key's length (the key holds the name,
-    // at least 30 characters here) plus 64: the LRU's own accounting (src/server/cache.ts).
-    const minEntry = minReply + 2 * 30 + 64;
+    // Each entry is charged at least its reply, its key (the name, at least 30 characters
+    // here) and the per-entry overhead: the LRU's own accounting (src/server/cache.ts).
+    const minEntry = minReply + 30 + ENTRY_OVERHEAD_BYTES;
     const maxEntries = Math.floor((1024 * 1024) / minEntry);
     const mib = (kib: number) => (kib / 1024).toFixed(0);
     console.log(
