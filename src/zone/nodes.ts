@@ -5,6 +5,7 @@
 
 import { RRClass, type RecordData, type ResourceRecord } from "../wire/types.js";
 import type { ZoneNode } from "./snapshot.js";
+import type { RouteLookup } from "./route-table.js";
 
 type RRsets = ReadonlyMap<number, readonly ResourceRecord[]>;
 
@@ -306,7 +307,8 @@ export class ZoneNodes implements ReadonlyMap<string, ZoneNode> {
 
   constructor(
     private readonly common: ReadonlyMap<string, ZoneNode>,
-    private readonly services: ReadonlyMap<string, ReadonlyMap<string, ZoneNode>>,
+    /** `S.N` → the names of that service (a Map, or the builder's shared RouteTable). */
+    private readonly services: RouteLookup<ReadonlyMap<string, ZoneNode>>,
     /** ".svc.<zone>" (".svc" for the root zone). */
     private readonly serviceSuffix: string,
     /** The number of names when the caller knows it (saves a walk over every service). */

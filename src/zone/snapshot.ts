@@ -5,7 +5,8 @@
 //
 // buildSnapshot looks at every object. ZoneBuilder keeps the routing map of the last build and,
 // told which services changed (the store's change sets), touches only those: the next snapshot
-// costs O(changed services), plus a copy of the service map (a flat copy, no per-service work).
+// costs O(changed services): the service table is shared with the last snapshot and changed
+// through a small overlay (route-table.ts), not copied.
 //
 // Record order is deterministic. ClusterSetIP: spec.ips and spec.ports in the order given.
 // Headless: slices ordered local cluster first (when the local cluster id is known), then by
@@ -19,6 +20,7 @@ import { objectKey, type EndpointSlice, type ServiceImport, type ServicePort } f
 import { hostLabelForAddress } from "./hostlabel.js";
 import { CLUSTER_ID_PROPERTY } from "./objects.js";
 import { EMPTY_NODE, makeDataNode, makeNode, ZoneNodes } from "./nodes.js";
+import { RouteTable, type RouteLookup, type RouteTableDraft } from "./route-table.js";
 
 export interface ZoneOptions {
   /** Lower case, no trailing dot, e.g. "clusterset.local". */
@@ -497,11 +499,11 @@ export class ZoneBuilder {
   /** ContextKeys.headless of the state below; undefined when there is no usable state. */
   private stateKey: string | undefined;
   /**
-   * `S.N` → fragment of every ServiceImport, empty for one without names (so the map keeps the
-   * store's order). The last snapshot reads this map; the next change copies it first.
+   * `S.N` → fragment of every ServiceImport, empty for one without names (so the table keeps
+   * the store's order). The last snapshot reads this table; a build edits a draft of it.
    */
-  private services = new Map<string, ServiceFragment>();
-  private servicesShared = false;
+  private services = RouteTable.empty<ServiceFragment>();
+  private draft: RouteTableDraft<ServiceFragment> | undefined;
   /** Services with names, per namespace: N.svc.Z exists while this is above zero. */
   private namedServices = new Map<string, number>();
   /** Names in all fragments together. */
@@ -523,6 +525,7 @@ export class ZoneBuilder {
     } catch (error) {
       // Half-applied changes must not survive: the next build starts over.
       this.stateKey = undefined;
+      this.draft = undefined;
       throw error;
     }
     return this.assemble(options, serial, generation);
@@ -530,8 +533,8 @@ export class ZoneBuilder {
 
   private rebuildAll(objects: ObjectSet, context: FragmentContext, keys: ContextKeys): void {
     this.stateKey = undefined;
-    this.services = new Map();
-    this.servicesShared = false;
+    this.services = RouteTable.empty();
+    this.draft = undefined;
     this.namedServices = new Map();
     this.serviceNames = 0;
     const groups = objects.slicesByService
@@ -577,17 +580,19 @@ export class ZoneBuilder {
     }
   }
 
-  private writableServices(): Map<string, ServiceFragment> {
-    if (this.servicesShared) {
-      this.services = new Map(this.services);
-      this.servicesShared = false;
-    }
-    return this.services;
+  /** The services as this build has them so far. */
+  private current(): Pick<RouteLookup<ServiceFragment>, "get"> {
+    return this.draft ?? this.services;
+  }
+
+  private writableServices(): RouteTableDraft<ServiceFragment> {
+    this.draft ??= this.services.edit();
+    return this.draft;
   }
 
   private put(service: ServiceImport, fragment: ServiceFragment): void {
     const route = `${service.name}.${service.namespace}`;
-    const old = this.services.get(route);
+    const old = this.current().get(route);
     if (old === fragment) return;
     if (old !== undefined) this.forget(service.namespace, old);
     this.writableServices().set(route, fragment);
@@ -602,7 +607,7 @@ export class ZoneBuilder {
 
   private drop(namespace: string, name: string): void {
     const route = `${name}.${namespace}`;
-    const old = this.services.get(route);
+    const old = this.current().get(route);
     if (old === undefined) return;
     this.forget(namespace, old);
     this.writableServices().delete(route);
@@ -627,7 +632,10 @@ export class ZoneBuilder {
       common.set(child(namespace, svcOwner), EMPTY_NODE);
       common.set(svcOwner, EMPTY_NODE);
     }
-    this.servicesShared = true;
+    if (this.draft !== undefined) {
+      this.services = this.draft.done();
+      this.draft = undefined;
+    }
     const nodes = new ZoneNodes(
       common,
       this.services,
