@@ -315,22 +315,12 @@ export async function dnsperf({
   ];
   if (rate !== undefined) args.push("-Q", String(Math.round(rate)));
   if (verbose) args.push("-v");
-  installCleanup();
   const outDir = mkdtempSync(join(tmpdir(), "dnsperf-"));
   const outPath = join(outDir, "stdout.txt");
   const out = openSync(outPath, "w");
   try {
-    const child = spawn("taskset", ["-c", CLIENT_CORE, "dnsperf", ...args], {
-      stdio: ["ignore", out, "pipe"],
-    });
-    children.add(child);
-    let stderr = "";
-    child.stderr.on("data", (chunk) => (stderr = (stderr + chunk.toString()).slice(-8 * 1024)));
-    // Bounded: dnsperf stops itself after -l seconds; the kill is a safety net.
-    const guard = setTimeout(() => child.kill("SIGKILL"), (seconds + 15) * 1000);
-    const code = await new Promise((resolve) => child.on("exit", (exitCode) => resolve(exitCode)));
-    clearTimeout(guard);
-    children.delete(child);
+    // Bounded: dnsperf stops itself after -l seconds.
+    const { code, stderr } = await runOnClientCore("dnsperf", args, { stdout: out, seconds });
     const latencies = [];
     let summary = "";
     const lines = createInterface({ input: createReadStream(outPath), crlfDelay: Infinity });
@@ -368,26 +358,35 @@ export function buildProbe(dir) {
  * for `seconds`, each round trip timed on its own socket. Resolves to its JSON line.
  */
 export async function probeLatency({ binary, port, queryFile, seconds, rate = 1000 }) {
-  installCleanup();
   const intervalUs = Math.round(1e6 / rate);
   const count = Math.max(1, Math.floor(seconds * rate));
-  const child = spawn(
-    "taskset",
-    ["-c", CLIENT_CORE, binary, String(port), queryFile, String(intervalUs), String(count), "1000"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+  // Bounded: count probes, each waited for at most 1 s.
+  const args = [String(port), queryFile, String(intervalUs), String(count), "1000"];
+  const { code, stdout, stderr } = await runOnClientCore(binary, args, { seconds });
+  if (code !== 0) throw new Error(`probe exited ${code}: ${stderr}`);
+  return JSON.parse(stdout);
+}
+
+/**
+ * Run a load or measuring tool pinned to the client core, tracked so that Ctrl-C or a crash
+ * ends it, and killed if it outlives `seconds` by 15 s (it should stop itself). Its stdout goes
+ * to `stdout` (a file descriptor) or is collected; the tail of stderr is kept for messages.
+ */
+async function runOnClientCore(command, args, { stdout = "pipe", seconds }) {
+  installCleanup();
+  const child = spawn("taskset", ["-c", CLIENT_CORE, command, ...args], {
+    stdio: ["ignore", stdout, "pipe"],
+  });
   children.add(child);
-  let stdout = "";
+  let collected = "";
   let stderr = "";
-  child.stdout.on("data", (chunk) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk) => (stderr = (stderr + chunk.toString()).slice(-4096)));
-  // Bounded: count probes, each waited for at most 1 s; the kill is a safety net.
+  child.stdout?.on("data", (chunk) => (collected += chunk.toString()));
+  child.stderr.on("data", (chunk) => (stderr = (stderr + chunk.toString()).slice(-8 * 1024)));
   const guard = setTimeout(() => child.kill("SIGKILL"), (seconds + 15) * 1000);
   const code = await new Promise((resolve) => child.on("exit", (exitCode) => resolve(exitCode)));
   clearTimeout(guard);
   children.delete(child);
-  if (code !== 0) throw new Error(`probe exited ${code}: ${stderr}`);
-  return JSON.parse(stdout);
+  return { code, stdout: collected, stderr };
 }
 
 export function parseDnsperf(text) {

@@ -37,10 +37,10 @@ export class UnitGeneration<T> implements UnitMemo<T> {
     // surrogates, which is all text decoded from a file. A string with any surrogate is hashed
     // as UTF-16 code units (UTF-8 would turn every lone surrogate into U+FFFD), after another
     // tag byte, so that its bytes can never pass for a UTF-8 text's.
-    const wellFormed = !SURROGATE.test(unit);
+    const asUtf8 = !SURROGATE.test(unit);
     return createHash("sha256")
-      .update(wellFormed ? "8" : "6")
-      .update(unit, wellFormed ? "utf8" : "utf16le")
+      .update(asUtf8 ? "8" : "6")
+      .update(unit, asUtf8 ? "utf8" : "utf16le")
       .digest("base64");
   }
 
